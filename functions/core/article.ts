@@ -1,0 +1,318 @@
+// The article model: one Markdown file with YAML front matter in, one validated Article (or the reasons it was rejected) out.
+// `secured` and every other unknown field are dropped here, so nothing downstream can leak them.
+import matter from 'gray-matter';
+import yaml from 'js-yaml';
+import { z } from 'zod';
+import { cleanLine, cleanText, truncateAtWord } from './text.ts';
+import { parseWebUrl } from './urls.ts';
+
+/** Documented limits (README, "Content format"). Longer titles and excerpts are cut at a word; the rest is rejected. */
+export const LIMITS = {
+  title: 300,
+  excerpt: 1000,
+  providerName: 120,
+  label: 80, // one topic or the category
+  topics: 20,
+  images: 20,
+  related: 10,
+  body: 200_000,
+} as const;
+
+export interface ArticleImage {
+  url: string;
+  width?: number;
+  height?: number;
+}
+
+export interface RelatedLink {
+  title: string;
+  url: string;
+  providerName?: string;
+}
+
+export interface Provider {
+  name: string;
+  domain?: string;
+}
+
+export interface Article {
+  /** Permanent identity: the file's path below the content root without `.md`. Survives edits and URL changes. */
+  id: string;
+  /** Where the article came from, for messages (`content/x.md`, `s3://bucket/x.md`). */
+  file: string;
+  title: string;
+  excerpt?: string;
+  publishedAt: Date;
+  webUrl: string;
+  originalUrl: string;
+  quality: number;
+  heat?: number;
+  published: boolean;
+  provider?: Provider;
+  topics: string[];
+  category?: string;
+  images: ArticleImage[];
+  related: RelatedLink[];
+  /** The Markdown body, not yet rendered. */
+  body: string;
+}
+
+export interface FieldProblem {
+  field: string;
+  reason: string;
+}
+
+export type ArticleResult =
+  | { ok: true; article: Article; warnings: FieldProblem[] }
+  | { ok: false; file: string; problems: FieldProblem[] };
+
+/** Shows a rejected value briefly; long values are cut so an error line stays readable. */
+function shown(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+function expected(what: string) {
+  return (issue: { input?: unknown }) =>
+    issue.input === undefined ? `is required: ${what}` : `expected ${what}, got ${shown(issue.input)}`;
+}
+
+const text = (what: string) => z.string({ error: expected(what) });
+
+const line = (max: number, what: string) =>
+  text(what)
+    .transform(cleanLine)
+    .refine((s) => s.length > 0, { error: `expected ${what}, got empty text` })
+    .refine((s) => Array.from(s).length <= max, { error: `longer than ${max} characters` });
+
+/** Title and excerpt are cut rather than rejected: a long title is a style problem, not a reason to lose a story. */
+const cutLine = (max: number, what: string) =>
+  text(what)
+    .transform(cleanLine)
+    .refine((s) => s.length > 0, { error: `expected ${what}, got empty text` })
+    .transform((s) => truncateAtWord(s, max));
+
+const score = z
+  .number({ error: expected('a number from 0 to 100') })
+  .refine((n) => Number.isFinite(n) && n >= 0 && n <= 100, { error: expected('a number from 0 to 100') });
+
+const webUrl = text('an absolute http(s) URL').transform((value, ctx) => {
+  const parsed = parseWebUrl(value.trim());
+  if (parsed.ok) return parsed.url.href;
+  ctx.addIssue({ code: 'custom', message: `${parsed.reason}, got ${shown(value)}` });
+  return z.NEVER;
+});
+
+// RFC 3339 / ISO 8601 with a time and a zone. A zone-less time is rejected: its meaning would depend on the machine.
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?[ ]?(Z|z|[+-]\d{2}:?\d{2})$/;
+
+export function parseDateTime(value: string): { ok: true; date: Date } | { ok: false; reason: string } {
+  const match = DATE_TIME.exec(value.trim());
+  if (!match) {
+    const reason = /^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(value.trim())
+      ? 'has no time zone; add Z (UTC) or an offset such as +01:00'
+      : 'expected a date-time such as 2026-11-20T09:30:00Z';
+    return { ok: false, reason: `${reason}, got ${shown(value)}` };
+  }
+  const [year, month, day, hour, minute, second = '0'] = match.slice(1, 7).map(Number);
+  // Date.parse would roll 30 February over into March; check the calendar fields first.
+  const calendar = new Date(Date.UTC(year!, month! - 1, day!, hour!, minute!, Number(second)));
+  const valid =
+    calendar.getUTCFullYear() === year &&
+    calendar.getUTCMonth() === month! - 1 &&
+    calendar.getUTCDate() === day &&
+    hour! < 24 &&
+    minute! < 60 &&
+    Number(second) < 60;
+  const date = new Date(
+    value
+      .trim()
+      .replace(' ', 'T')
+      .replace(/([+-]\d{2})(\d{2})$/, '$1:$2'),
+  );
+  if (!valid || Number.isNaN(date.getTime())) return { ok: false, reason: `not a real date-time, got ${shown(value)}` };
+  return { ok: true, date };
+}
+
+const dateTime = text('a date-time such as 2026-11-20T09:30:00Z').transform((value, ctx) => {
+  const parsed = parseDateTime(value);
+  if (parsed.ok) return parsed.date;
+  ctx.addIssue({ code: 'custom', message: parsed.reason });
+  return z.NEVER;
+});
+
+const dimension = z.number().int().positive().max(20_000);
+
+const ImageSchema = z.object({
+  url: webUrl,
+  width: dimension.optional(),
+  height: dimension.optional(),
+});
+
+const RelatedSchema = z.object({
+  title: line(LIMITS.title, 'a title'),
+  webUrl,
+  provider: z.object({ name: line(LIMITS.providerName, 'a name') }).optional(),
+});
+
+const ProviderSchema = z.object(
+  {
+    name: line(LIMITS.providerName, 'the provider name'),
+    domain: text('a domain name such as example.com')
+      .transform((s) => s.trim().toLowerCase())
+      .refine((s) => /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(s), {
+        error: expected('a domain name such as example.com'),
+      })
+      .optional(),
+  },
+  { error: expected('a mapping with name and domain') },
+);
+
+/** A list whose entries are checked one by one: a bad entry is dropped with a warning, the article still publishes. */
+const lenientList = (max: number) =>
+  z
+    .array(z.unknown(), { error: expected('a list') })
+    .refine((items) => items.length <= max, { error: `more than ${max} entries` })
+    .optional();
+
+const FrontMatter = z.object({
+  title: cutLine(LIMITS.title, 'a title'),
+  excerpt: cutLine(LIMITS.excerpt, 'text').optional(),
+  publishedDateTime: dateTime,
+  webUrl,
+  originalUrl: webUrl.optional(),
+  quality: score,
+  heat: score.optional(),
+  // Only the YAML boolean `true` publishes; a missing flag means draft.
+  published: z.boolean({ error: expected('true or false') }).default(false),
+  provider: ProviderSchema.optional(),
+  topics: z
+    .array(line(LIMITS.label, 'a topic name'), { error: expected('a list of topic names') })
+    .refine((items) => items.length <= LIMITS.topics, { error: `more than ${LIMITS.topics} topics` })
+    .default([]),
+  category: line(LIMITS.label, 'a category name').optional(),
+  images: lenientList(LIMITS.images),
+  related: lenientList(LIMITS.related),
+});
+
+function fieldName(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (name, part) => (typeof part === 'number' ? `${name}[${part}]` : name ? `${name}.${String(part)}` : String(part)),
+    '',
+  );
+}
+
+function problemsOf(error: z.ZodError, prefix = ''): FieldProblem[] {
+  return error.issues.map((issue) => ({
+    field: fieldName([...(prefix ? [prefix] : []), ...issue.path]),
+    reason: issue.message,
+  }));
+}
+
+/** Keeps the entries that parse and reports the others. */
+function keepValid<S extends z.ZodType>(
+  items: unknown[] | undefined,
+  schema: S,
+  field: string,
+  warnings: FieldProblem[],
+): z.output<S>[] {
+  const kept: z.output<S>[] = [];
+  (items ?? []).forEach((item, index) => {
+    const result = schema.safeParse(item);
+    if (result.success) kept.push(result.data);
+    else warnings.push(...problemsOf(result.error, `${field}[${index}]`).map(dropped));
+  });
+  return kept;
+}
+
+const dropped = (problem: FieldProblem): FieldProblem => ({ ...problem, reason: `${problem.reason} (entry dropped)` });
+
+/** The article id for a content key: `2026/11/story.md` → `2026/11/story`. */
+export function articleIdFor(key: string): string {
+  return key.replace(/\.md$/i, '');
+}
+
+/** Splits front matter from body. YAML timestamps stay text (core schema) so a missing time zone can be seen. */
+function readFrontMatter(source: string): { data: unknown; body: string } | FieldProblem {
+  const normalized = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  if (!/^---[ \t]*\n/.test(normalized)) {
+    return { field: 'front matter', reason: 'missing: the file must start with a line of three dashes (---)' };
+  }
+  try {
+    // Passing options also turns off gray-matter's unbounded cache of every file it has seen.
+    const parsed = matter(normalized, {
+      engines: { yaml: (s: string) => yaml.load(s, { schema: yaml.CORE_SCHEMA }) as object },
+    });
+    return { data: parsed.data, body: parsed.content };
+  } catch (error) {
+    // Report only js-yaml's reason and position: its message quotes the surrounding lines, which may hold `secured`.
+    if (error instanceof yaml.YAMLException) {
+      return { field: 'front matter', reason: `invalid YAML at line ${error.mark.line + 2}: ${error.reason}` };
+    }
+    return { field: 'front matter', reason: 'invalid YAML' };
+  }
+}
+
+/** Parses one article file. Never throws: a bad file is a result naming the file, the field and the reason. */
+export function parseArticle(input: { key: string; file: string; source: string }): ArticleResult {
+  const { key, file } = input;
+  const split = readFrontMatter(input.source);
+  if ('field' in split) return { ok: false, file, problems: [split] };
+  if (typeof split.data !== 'object' || split.data === null || Array.isArray(split.data)) {
+    return { ok: false, file, problems: [{ field: 'front matter', reason: 'expected key: value pairs' }] };
+  }
+  const parsed = FrontMatter.safeParse(split.data);
+  const body = cleanText(split.body);
+  const problems = parsed.success ? [] : problemsOf(parsed.error);
+  if (body.length > LIMITS.body) problems.push({ field: 'body', reason: `longer than ${LIMITS.body} characters` });
+  if (!parsed.success || problems.length > 0) return { ok: false, file, problems };
+
+  const fm = parsed.data;
+  const warnings: FieldProblem[] = [];
+  const images = keepValid(fm.images, ImageSchema, 'images', warnings);
+  const related = keepValid(fm.related, RelatedSchema, 'related', warnings);
+  const article: Article = {
+    id: articleIdFor(key),
+    file,
+    title: fm.title,
+    ...(fm.excerpt === undefined ? {} : { excerpt: fm.excerpt }),
+    publishedAt: fm.publishedDateTime,
+    webUrl: fm.webUrl,
+    originalUrl: fm.originalUrl ?? fm.webUrl,
+    quality: fm.quality,
+    ...(fm.heat === undefined ? {} : { heat: fm.heat }),
+    published: fm.published,
+    ...(fm.provider === undefined ? {} : { provider: withoutUndefined(fm.provider) }),
+    topics: uniqueIgnoringCase(fm.topics),
+    ...(fm.category === undefined ? {} : { category: fm.category }),
+    images: images.map(withoutUndefined),
+    related: related.map((r) => withoutUndefined({ title: r.title, url: r.webUrl, providerName: r.provider?.name })),
+    body,
+  };
+  return { ok: true, article, warnings };
+}
+
+function uniqueIgnoringCase(values: string[]): string[] {
+  const seen = new Set<string>();
+  return values.filter((v) => {
+    const folded = v.toLowerCase();
+    if (seen.has(folded)) return false;
+    seen.add(folded);
+    return true;
+  });
+}
+
+/** Drops keys whose value is undefined, so optional fields are absent rather than present-and-empty. */
+function withoutUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
+}
+
+/** One line per problem: `content/x.md: quality: expected a number from 0 to 100, got "high"`. */
+export function describeProblem(file: string, problem: FieldProblem): string {
+  return `${file}: ${problem.field}: ${problem.reason}`;
+}

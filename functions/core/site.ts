@@ -1,0 +1,117 @@
+// Selection → outputs: every feed in three formats, the OPML list and the index page, as plain data. No I/O, no clock.
+import type { Article } from './article.ts';
+import type { SiteConfig } from './config.ts';
+import { renderAtom } from './feeds/atom.ts';
+import { type Channel, planChannels } from './feeds/channels.ts';
+import { toFeedItem } from './feeds/items.ts';
+import { renderJsonFeed } from './feeds/json-feed.ts';
+import type { FeedDocument, FeedItem, FeedLinks } from './feeds/model.ts';
+import { renderOpml } from './feeds/opml.ts';
+import { renderRss } from './feeds/rss.ts';
+import { renderIndexPage } from './index-page.ts';
+
+export const CONTENT_TYPES = {
+  rss: 'application/rss+xml; charset=utf-8',
+  atom: 'application/atom+xml; charset=utf-8',
+  json: 'application/feed+json; charset=utf-8',
+  opml: 'text/x-opml; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+} as const;
+
+export const FILE_NAMES = { rss: 'feed.xml', atom: 'atom.xml', json: 'feed.json' } as const;
+export const OPML_KEY = 'feeds.opml';
+export const INDEX_KEY = 'index.html';
+
+export interface Output {
+  key: string;
+  body: string;
+  contentType: string;
+}
+
+export interface PublishedFeed {
+  kind: Channel['kind'];
+  label: string;
+  title: string;
+  links: FeedLinks;
+  /** Articles in the channel, before the item limit. */
+  itemCount: number;
+}
+
+/**
+ * Whether a key in the destination belongs to a topic or category feed this tool writes: such a key that the current
+ * build did not produce is a feed whose last article went away, and is deleted.
+ */
+export function isChannelFeedKey(key: string): boolean {
+  return /^(topics|categories)\/[^/]+\/(feed\.xml|atom\.xml|feed\.json)$/.test(key);
+}
+
+const EPOCH = new Date(0);
+
+function titleOf(channel: Channel, config: SiteConfig): { title: string; description: string } {
+  if (channel.kind === 'site') return { title: config.title, description: config.description };
+  const about = channel.kind === 'topic' ? `Articles about ${channel.label}` : `${channel.label} articles`;
+  return { title: `${config.title}: ${channel.label}`, description: `${about} from ${config.title}.` };
+}
+
+function linksOf(channel: Channel, baseUrl: string): FeedLinks {
+  const at = (name: string) => new URL(`${channel.dir}${name}`, baseUrl).href;
+  return { rss: at(FILE_NAMES.rss), atom: at(FILE_NAMES.atom), json: at(FILE_NAMES.json) };
+}
+
+/** Renders the whole site. Equal selection and config give byte-identical outputs. */
+export function renderSite(
+  selected: readonly Article[],
+  config: SiteConfig,
+): { outputs: Output[]; feeds: PublishedFeed[] } {
+  // An article appears in several feeds; its (costly) rendering is done once.
+  const items = new Map<string, FeedItem>();
+  const itemFor = (article: Article) => {
+    const known = items.get(article.id);
+    if (known) return known;
+    const item = toFeedItem(article, config.idPrefix);
+    items.set(article.id, item);
+    return item;
+  };
+  const homeUrl = config.siteUrl ?? config.baseUrl;
+  const feeds: PublishedFeed[] = [];
+  const channelOutputs: Output[][] = [];
+
+  for (const channel of planChannels(selected)) {
+    const shown = channel.articles.slice(0, config.itemLimit).map(itemFor);
+    const { title, description } = titleOf(channel, config);
+    const links = linksOf(channel, config.baseUrl);
+    const document: FeedDocument = {
+      id: `${config.idPrefix}feeds/${channel.dir || 'all/'}`.replace(/\/$/, ''),
+      title,
+      description,
+      homeUrl,
+      language: config.language,
+      author: config.author,
+      updated: shown[0]?.date ?? EPOCH,
+      links,
+      items: shown,
+      ...(config.hubUrl ? { hubUrl: config.hubUrl } : {}),
+      ...(config.logoUrl ? { logoUrl: config.logoUrl } : {}),
+      ...(config.iconUrl ? { iconUrl: config.iconUrl } : {}),
+      ...(config.copyright ? { copyright: config.copyright } : {}),
+    };
+    feeds.push({ kind: channel.kind, label: channel.label, title, links, itemCount: channel.articles.length });
+    channelOutputs.push([
+      { key: `${channel.dir}${FILE_NAMES.rss}`, body: renderRss(document), contentType: CONTENT_TYPES.rss },
+      { key: `${channel.dir}${FILE_NAMES.atom}`, body: renderAtom(document), contentType: CONTENT_TYPES.atom },
+      { key: `${channel.dir}${FILE_NAMES.json}`, body: renderJsonFeed(document), contentType: CONTENT_TYPES.json },
+    ]);
+  }
+
+  const opmlUrl = new URL(OPML_KEY, config.baseUrl).href;
+  // Written in order: topic and category feeds, then the site feeds, then the lists that point at them, so a reader
+  // following a link during a run never lands on a feed that does not exist yet.
+  const [siteOutputs = [], ...channelFeedOutputs] = channelOutputs;
+  const outputs: Output[] = [
+    ...channelFeedOutputs.flat(),
+    ...siteOutputs,
+    { key: OPML_KEY, body: renderOpml(config.title, homeUrl, feeds), contentType: CONTENT_TYPES.opml },
+    { key: INDEX_KEY, body: renderIndexPage(config, feeds, opmlUrl), contentType: CONTENT_TYPES.html },
+  ];
+  return { outputs, feeds };
+}

@@ -1,0 +1,49 @@
+// The whole job, top to bottom: source → articles → selection → outputs → destination. Handlers and the CLI call this.
+import type { SiteConfig } from '../core/config.ts';
+import { selectArticles } from '../core/select.ts';
+import { renderSite } from '../core/site.ts';
+import { type BuildSummary, emptySkipped } from '../core/summary.ts';
+import type { Storage } from '../storage/port.ts';
+import { loadArticles, type Rejection, type Warning } from './load.ts';
+import { publishOutputs } from './publish.ts';
+
+export interface BuildRequest {
+  source: Storage;
+  destination: Storage;
+  config: SiteConfig;
+  /** Articles dated after this are held back until a later run. */
+  now: Date;
+  cacheControl?: string;
+}
+
+export interface BuildReport {
+  summary: BuildSummary;
+  rejected: Rejection[];
+  warnings: Warning[];
+}
+
+export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
+  const { config } = request;
+  const loaded = await loadArticles(request.source);
+  const selection = selectArticles(loaded.articles, { now: request.now, minQuality: config.minQuality });
+  const { outputs, feeds } = renderSite(selection.selected, config);
+  const written = await publishOutputs(request.destination, outputs, {
+    ...(request.cacheControl ? { cacheControl: request.cacheControl } : {}),
+  });
+
+  const skipped = emptySkipped();
+  for (const rejection of loaded.rejected) skipped[rejection.reason] += 1;
+  for (const skip of selection.skipped) skipped[skip.reason] += 1;
+  return {
+    summary: {
+      read: loaded.read,
+      published: selection.selected.length,
+      skipped,
+      warnings: loaded.warnings.length,
+      feeds: feeds.length,
+      outputs: written,
+    },
+    rejected: loaded.rejected,
+    warnings: loaded.warnings,
+  };
+}

@@ -1,0 +1,41 @@
+// The one storage port every source and destination implements: the local folder, memory, and (next) S3.
+
+export interface StoredObject {
+  /** Path below the storage root, `/`-separated, no leading slash. */
+  key: string;
+  /** Changes whenever the bytes change (S3 ETag, or size and mtime on disk). */
+  version: string;
+}
+
+export interface WriteOptions {
+  contentType: string;
+  cacheControl?: string;
+}
+
+export type WriteResult = 'written' | 'unchanged';
+
+export interface Storage {
+  /** How to name a key in messages: `content/x.md`, `s3://bucket/prefix/x.md`. */
+  displayName(key: string): string;
+  /** Every object below the root, in no particular order. Throws StorageError when the root cannot be listed. */
+  list(): AsyncIterable<StoredObject>;
+  /** Throws StorageError (`NotFound` when absent). */
+  read(key: string): Promise<Uint8Array>;
+  /** Writes only when the bytes differ from what is stored, so unchanged outputs keep their ETag and date. */
+  write(key: string, body: Uint8Array, options: WriteOptions): Promise<WriteResult>;
+  /** Removing a missing key is not an error. */
+  delete(key: string): Promise<void>;
+}
+
+/** Rejects keys that could escape the storage root or mean different things to different adapters. */
+export function assertSafeKey(key: string): void {
+  const segments = key.split('/');
+  if (
+    key === '' ||
+    key.startsWith('/') ||
+    segments.some((s) => s === '' || s === '.' || s === '..') ||
+    key.includes('\\')
+  ) {
+    throw new Error(`Unsafe storage key: ${JSON.stringify(key)}`);
+  }
+}
