@@ -26,9 +26,11 @@ export function truncateAtWord(value: string, max: number): string {
   const chars = Array.from(value);
   if (chars.length <= max) return value;
   const head = chars.slice(0, max - 1).join('');
+  // When the cut lands inside a word, back up to the previous space, unless that would drop more than half the text
+  // (one very long word, or CJK text without spaces): then cut where it stands.
+  const cutInsideWord = !/\s/.test(chars[max - 1] ?? ' ');
   const lastSpace = head.search(/\s\S*$/);
-  // A single very long word (or CJK text without spaces) is cut where it stands.
-  const cut = lastSpace > head.length / 2 ? head.slice(0, lastSpace) : head;
+  const cut = cutInsideWord && lastSpace > head.length / 2 ? head.slice(0, lastSpace) : head;
   return `${cut.replace(/[\s.,;:!?-]+$/u, '')}…`;
 }
 

@@ -1,0 +1,247 @@
+import { parseFeed } from '@rowanmanning/feed-parser';
+import { XMLParser } from 'fast-xml-parser';
+import { describe, expect, it } from 'vitest';
+import { itemId } from '../../functions/core/feeds/items.ts';
+import { CONTENT_TYPES, isChannelFeedKey, type Output, renderSite } from '../../functions/core/site.ts';
+import { makeArticle } from '../support/article.ts';
+import { testConfig } from '../support/site-config.ts';
+import { validateAtom, validateJsonFeed, wellFormedXmlErrors } from '../support/validators.ts';
+
+const HOSTILE = 'Tom & Jerry <b>not bold</b> ]]> and ]]> "quoted" \'single\' 🎉 مرحبا بالعالم 漢字テスト AT&amp;T';
+
+function render(articles = [makeArticle('a')], overrides: Record<string, unknown> = {}) {
+  const { outputs, feeds } = renderSite(articles, testConfig(overrides));
+  const byKey = new Map(outputs.map((o) => [o.key, o]));
+  const get = (key: string): Output => {
+    const output = byKey.get(key);
+    if (!output) throw new Error(`no output ${key}; have ${[...byKey.keys()].join(', ')}`);
+    return output;
+  };
+  return { outputs, feeds, get, json: (key: string) => JSON.parse(get(key).body) };
+}
+
+describe('text comes out exactly as written', () => {
+  const article = makeArticle('hostile', { title: HOSTILE, excerpt: HOSTILE, topics: [HOSTILE], category: 'R&D' });
+  const site = render([article]);
+
+  it('in RSS, read by an independent parser', () => {
+    const item = parseFeed(site.get('feed.xml').body).items[0];
+    expect(item?.title).toBe(HOSTILE);
+    expect(item?.categories.map((c) => c.label)).toEqual(['R&D', HOSTILE]);
+  });
+
+  it('in RSS, the HTML description shows the plain text (escaped as HTML, then as XML)', () => {
+    const parsed = new XMLParser({ processEntities: true, htmlEntities: false }).parse(site.get('feed.xml').body);
+    expect(parsed.rss.channel.item.description).toBe(
+      HOSTILE.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;'),
+    );
+  });
+
+  it('in Atom, read by an independent parser', () => {
+    const item = parseFeed(site.get('atom.xml').body).items[0];
+    expect(item?.title).toBe(HOSTILE);
+    expect(item?.description).toBe(HOSTILE);
+  });
+
+  it('in JSON Feed', () => {
+    const item = site.json('feed.json').items[0];
+    expect(item.title).toBe(HOSTILE);
+    expect(item.summary).toBe(HOSTILE);
+    expect(item.tags).toEqual(['R&D', HOSTILE]);
+  });
+
+  it('in well-formed XML everywhere', () => {
+    for (const output of site.outputs.filter((o) => o.contentType !== CONTENT_TYPES.json && o.contentType !== CONTENT_TYPES.html)) {
+      expect(wellFormedXmlErrors(output.body), output.key).toEqual([]);
+    }
+  });
+});
+
+describe('feeds pass validators that did not write them', () => {
+  const articles = [
+    makeArticle('with-image', {
+      title: HOSTILE,
+      body: '## Heading\n\nA [link](https://example.com/x) and a list:\n\n- one\n- two\n',
+      images: [{ url: 'https://cdn.example.org/a.jpg', width: 800, height: 450 }],
+      provider: { name: 'Lab Ledger', domain: 'labledger.example' },
+      topics: ['AI', 'Robotics'],
+      category: 'analysis',
+      related: [{ title: 'Related <story>', url: 'https://other.example/r', providerName: 'Other' }],
+    }),
+    makeArticle('bare', { excerpt: undefined, topics: ['AI'] }),
+  ];
+  const site = render(articles, { hubUrl: 'https://hub.example.org/', logoUrl: 'https://www.example.org/logo.png' });
+  const feedKeys = site.outputs.map((o) => o.key);
+
+  it.each(feedKeys.filter((k) => k.endsWith('atom.xml')))('%s is valid Atom (RFC 4287 RELAX NG)', async (key) => {
+    expect(await validateAtom(site.get(key).body)).toEqual([]);
+  });
+
+  it.each(feedKeys.filter((k) => k.endsWith('feed.json')))('%s is valid JSON Feed 1.1', (key) => {
+    expect(validateJsonFeed(site.get(key).body)).toEqual([]);
+  });
+
+  it.each(feedKeys.filter((k) => k.endsWith('feed.xml')))('%s is RSS 2.0 a reader can parse', (key) => {
+    const body = site.get(key).body;
+    expect(wellFormedXmlErrors(body)).toEqual([]);
+    const feed = parseFeed(body);
+    expect(feed.meta.type).toBe('rss');
+    expect(feed.items.length).toBeGreaterThan(0);
+    for (const item of feed.items) expect(item.id).toMatch(/^tag:example\.org,2026:articles\//);
+  });
+});
+
+describe('RSS details required by the RSS Advisory Board profile', () => {
+  const rss = render([
+    makeArticle('a', { images: [{ url: 'https://cdn.example.org/pic.JPG?w=1&h=2', width: 640, height: 480 }] }),
+  ]).get('feed.xml').body;
+
+  it('marks tag: guids as not permalinks', () => {
+    expect(rss).toContain('<guid isPermaLink="false">tag:example.org,2026:articles/a</guid>');
+  });
+
+  it('writes RFC 822 dates', () => {
+    expect(rss).toContain('<pubDate>Fri, 20 Nov 2026 09:00:00 GMT</pubDate>');
+  });
+
+  it('carries its own absolute URL as atom:link rel=self', () => {
+    expect(rss).toContain('<atom:link href="https://feeds.example.org/news/feed.xml" rel="self" type="application/rss+xml"/>');
+  });
+
+  it('gives the image a real MIME type, its size, and one enclosure per item', () => {
+    expect(rss).toContain('<enclosure url="https://cdn.example.org/pic.JPG?w=1&amp;h=2" length="0" type="image/jpeg"/>');
+    expect(rss).toContain('<media:content url="https://cdn.example.org/pic.JPG?w=1&amp;h=2" medium="image" type="image/jpeg" width="640" height="480"/>');
+    expect(rss.match(/<enclosure /g)).toHaveLength(1);
+  });
+
+  it('omits the enclosure but keeps media:content when the image type is unknown', () => {
+    const body = render([makeArticle('a', { images: [{ url: 'https://cdn.example.org/img/8f3a2c' }] })]).get('feed.xml').body;
+    expect(body).not.toContain('<enclosure');
+    expect(body).toContain('<media:content url="https://cdn.example.org/img/8f3a2c" medium="image"/>');
+  });
+
+  it('declares every namespace it uses', () => {
+    for (const prefix of ['atom', 'content', 'dc', 'media']) expect(rss).toContain(`xmlns:${prefix}=`);
+  });
+});
+
+describe('stable, deterministic output', () => {
+  it('gives every format the same permanent item id, built from the article id', () => {
+    const site = render([makeArticle('2026/11/story one')]);
+    const id = 'tag:example.org,2026:articles/2026/11/story%20one';
+    expect(itemId('tag:example.org,2026:', '2026/11/story one')).toBe(id);
+    expect(site.json('feed.json').items[0].id).toBe(id);
+    expect(parseFeed(site.get('atom.xml').body).items[0]?.id).toBe(id);
+    expect(parseFeed(site.get('feed.xml').body).items[0]?.id).toBe(id);
+  });
+
+  it('keeps the id when the title and URL change', () => {
+    const before = render([makeArticle('x')]).json('feed.json').items[0].id;
+    const after = render([makeArticle('x', { title: 'New', webUrl: 'https://moved.example/x' })]).json('feed.json').items[0].id;
+    expect(after).toBe(before);
+  });
+
+  it('dates each feed by its newest item, never by the clock', () => {
+    const site = render([
+      makeArticle('old', { publishedAt: new Date('2026-10-01T08:00:00Z') }),
+      makeArticle('new', { publishedAt: new Date('2026-11-23T17:45:00Z') }),
+    ]);
+    expect(site.get('atom.xml').body).toContain('<updated>2026-11-23T17:45:00Z</updated>\n  <author>');
+    expect(site.get('feed.xml').body).toContain('<lastBuildDate>Mon, 23 Nov 2026 17:45:00 GMT</lastBuildDate>');
+  });
+
+  it('renders byte-identical files for the same input', () => {
+    const articles = [makeArticle('a', { topics: ['AI'] }), makeArticle('b', { topics: ['Space'], category: 'news' })];
+    expect(render(articles).outputs).toEqual(render([...articles].reverse()).outputs);
+  });
+
+  it('dates an empty feed at the Unix epoch', () => {
+    const site = render([]);
+    expect(site.get('atom.xml').body).toContain('<updated>1970-01-01T00:00:00Z</updated>');
+    expect(site.json('feed.json').items).toEqual([]);
+  });
+});
+
+describe('channels', () => {
+  const articles = [
+    makeArticle('a', { topics: ['AI in Healthcare', 'AI'], category: 'News', publishedAt: new Date('2026-11-22T00:00:00Z') }),
+    makeArticle('b', { topics: ['ai'], category: 'news' }),
+    makeArticle('c', { topics: ['人工知能', '!!!'] }),
+  ];
+  const site = render(articles);
+
+  it('writes three formats per topic and per category at slugged paths', () => {
+    expect(site.outputs.map((o) => o.key).filter(isChannelFeedKey).sort()).toEqual(
+      [
+        'categories/news/atom.xml', 'categories/news/feed.json', 'categories/news/feed.xml',
+        'topics/ai-in-healthcare/atom.xml', 'topics/ai-in-healthcare/feed.json', 'topics/ai-in-healthcare/feed.xml',
+        'topics/ai/atom.xml', 'topics/ai/feed.json', 'topics/ai/feed.xml',
+        'topics/人工知能/atom.xml', 'topics/人工知能/feed.json', 'topics/人工知能/feed.xml',
+      ].sort(),
+    );
+  });
+
+  it('merges spellings of one topic into one feed', () => {
+    expect(site.json('topics/ai/feed.json').items.map((i: { id: string }) => i.id)).toEqual([
+      'tag:example.org,2026:articles/a',
+      'tag:example.org,2026:articles/b',
+    ]);
+  });
+
+  it('percent-encodes non-ASCII paths in feed URLs', () => {
+    expect(site.json('topics/人工知能/feed.json').feed_url).toBe(
+      'https://feeds.example.org/news/topics/%E4%BA%BA%E5%B7%A5%E7%9F%A5%E8%83%BD/feed.json',
+    );
+  });
+
+  it('applies the item limit to every feed', () => {
+    const many = Array.from({ length: 15 }, (_, i) => makeArticle(`n${String(i).padStart(2, '0')}`, { topics: ['AI'] }));
+    const limited = render(many, { itemLimit: 5 });
+    expect(limited.json('feed.json').items).toHaveLength(5);
+    expect(limited.json('topics/ai/feed.json').items).toHaveLength(5);
+  });
+
+  it('lists every feed in the OPML file and the index page', () => {
+    const opml = site.get('feeds.opml').body;
+    const index = site.get('index.html').body;
+    expect(wellFormedXmlErrors(opml)).toEqual([]);
+    for (const url of site.feeds.map((f) => f.links.rss)) {
+      expect(opml).toContain(`xmlUrl="${url}"`);
+      expect(index).toContain(`href="${url}"`);
+    }
+    expect(index).toContain('<link rel="alternate" type="application/rss+xml" title="Test Wire (RSS)" href="https://feeds.example.org/news/feed.xml">');
+    expect(index).toContain('<link rel="alternate" type="application/atom+xml"');
+    expect(index).toContain('<link rel="alternate" type="application/feed+json"');
+  });
+});
+
+describe('hostile bodies', () => {
+  const body = [
+    '<script>alert(1)</script>',
+    '<img src="https://x.example/a.png" onerror="alert(2)">',
+    '<a href="javascript:alert(3)">js</a> [md](javascript:alert(4)) <a href="JaVaScRiPt:alert(5)">mixed</a>',
+    '<iframe src="https://evil.example"></iframe><style>body{}</style>',
+    '<a href="/relative/path">relative</a> <img src="data:image/png;base64,AAAA">',
+    '<svg onload="alert(6)"><circle/></svg>',
+  ].join('\n\n');
+  const site = render([makeArticle('evil', { body, webUrl: 'https://news.example.org/2026/evil' })]);
+  const everything = site.outputs.map((o) => o.body).join('\n');
+  const html = site.json('feed.json').items[0].content_html as string;
+
+  it('keeps no script, style, iframe or svg', () => {
+    expect(html).not.toMatch(/<(script|style|iframe|svg)/i);
+  });
+
+  it('keeps no event handler attribute', () => {
+    expect(html).not.toMatch(/\son\w+=/i);
+  });
+
+  it('keeps no javascript: or data: URL in any attribute of any output', () => {
+    expect(everything).not.toMatch(/(href|src|url)=("|&quot;)\s*(javascript|data|vbscript):/i);
+    expect(html).toContain('<a>js</a>');
+  });
+
+  it('makes relative links absolute against the article URL', () => {
+    expect(html).toContain('<a href="https://news.example.org/relative/path">relative</a>');
+  });
+});
