@@ -1,0 +1,46 @@
+// Golden outputs: a small fixed corpus rendered and compared byte for byte with reviewed files.
+// After an intended change, regenerate with `UPDATE_GOLDEN=1 npx vitest run tests/golden` and review the diff.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { buildFeeds } from '../../functions/pipeline/build.ts';
+import { FsStorage } from '../../functions/storage/fs.ts';
+import { MemoryStorage } from '../../functions/storage/memory.ts';
+import { testConfig } from '../support/site-config.ts';
+import { validateAtom, validateJsonFeed } from '../support/validators.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const destination = new MemoryStorage();
+const report = await buildFeeds({
+  source: new FsStorage(join(here, 'content')),
+  destination,
+  config: testConfig({ hubUrl: 'https://hub.example.org/' }),
+  now: new Date('2026-11-24T12:00:00Z'),
+});
+const keys = [...destination.objects.keys()].sort();
+
+describe('golden outputs', () => {
+  it('builds the expected set of files', () => {
+    expect(report.summary.published).toBe(2);
+    expect(keys).toMatchSnapshot();
+  });
+
+  it.each(keys)('%s matches the reviewed file', async (key) => {
+    const actual = destination.text(key) ?? '';
+    const path = join(here, 'expected', key);
+    if (process.env.UPDATE_GOLDEN) {
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, actual);
+    }
+    expect(actual).toBe(await readFile(path, 'utf8'));
+  });
+
+  it.each(keys.filter((k) => k.endsWith('atom.xml')))('%s is valid Atom', async (key) => {
+    expect(await validateAtom(destination.text(key) ?? '')).toEqual([]);
+  });
+
+  it.each(keys.filter((k) => k.endsWith('.json')))('%s is valid JSON Feed 1.1', (key) => {
+    expect(validateJsonFeed(destination.text(key) ?? '')).toEqual([]);
+  });
+});
