@@ -7,14 +7,14 @@ import { parseSiteConfig, type SiteConfig } from './core/config.ts';
 import { ConfigError, StorageError } from './core/errors.ts';
 import { formatSummary } from './core/summary.ts';
 import { buildFeeds } from './pipeline/build.ts';
-import { FsStorage } from './storage/fs.ts';
+import { type Location, lazyS3Client, openStorage, parseLocation } from './storage/location.ts';
 
 const USAGE = `Usage: npm start -- [options]
 
 Builds RSS, Atom and JSON feeds, an OPML list and an index page from Markdown articles.
 
-  --content DIR       folder of articles (default: content)
-  --out DIR           output folder (default: dist)
+  --content DIR       folder of articles, or s3://bucket/prefix (default: content)
+  --out DIR           output folder, or s3://bucket/prefix (default: dist)
   --config FILE       site configuration (default: site.config.json)
   --min-quality N     override minQuality from the configuration (0-100)
   --now ISO-DATE      the time to build for, e.g. 2026-11-24T12:00:00Z (default: the clock)
@@ -27,8 +27,8 @@ Exit status: 0 when the feeds were built (even if some articles were skipped),
 class UsageError extends Error {}
 
 interface CliOptions {
-  content: string;
-  out: string;
+  content: Location;
+  out: Location;
   config: string;
   minQuality?: number;
   now: Date;
@@ -65,9 +65,16 @@ function parseOptions(argv: string[], clock: () => Date): CliOptions | 'help' {
     if (!parsed.ok) throw new UsageError(`--now: ${parsed.reason}`);
     now = parsed.date;
   }
+  const location = (flag: string, value: string) => {
+    try {
+      return parseLocation(value);
+    } catch (error) {
+      throw new UsageError(`--${flag}: ${(error as Error).message}`);
+    }
+  };
   return {
-    content: values.content,
-    out: values.out,
+    content: location('content', values.content),
+    out: location('out', values.out),
     config: values.config,
     now,
     json: values.json,
@@ -95,6 +102,8 @@ export interface CliIo {
   stdout: (line: string) => void;
   stderr: (line: string) => void;
   clock: () => Date;
+  /** The environment S3 clients are configured from (credentials, AWS_REGION, AWS_ENDPOINT_URL_S3). */
+  env: Record<string, string | undefined>;
 }
 
 /** Runs the CLI and returns its exit status; all output goes through `io`, so tests can call it directly. */
@@ -106,9 +115,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     const config = await readConfig(options.config);
+    const s3 = lazyS3Client(io.env);
     const report = await buildFeeds({
-      source: new FsStorage(options.content),
-      destination: new FsStorage(options.out),
+      source: openStorage(options.content, s3),
+      destination: openStorage(options.out, s3),
       config: options.minQuality === undefined ? config : { ...config, minQuality: options.minQuality },
       now: options.now,
     });
@@ -140,6 +150,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     stdout: (line) => console.log(line),
     stderr: (line) => console.error(line),
     clock: () => new Date(),
+    env: process.env,
   });
   process.exitCode = status;
 }

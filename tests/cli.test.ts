@@ -15,13 +15,17 @@ async function cli(args: string[]) {
     stdout: (line) => stdout.push(line),
     stderr: (line) => stderr.push(line),
     clock: () => new Date('2030-01-01T00:00:00Z'),
+    env: {},
   });
   return { status, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
 }
 
 async function listFiles(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(root.length + 1)).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(root.length + 1))
+    .sort();
 }
 
 async function contentFolder(files: Record<string, string>): Promise<string> {
@@ -38,7 +42,9 @@ describe('npm start on the sample content', () => {
     const out = await tempDir();
     const { status, stdout } = await cli(['--out', out, '--now', NOW]);
     expect(status).toBe(0);
-    expect(stdout).toMatch(/^read \d+; published \d+; skipped \d+ \(.*\); feeds \d+; files written \d+, unchanged 0, deleted 0$/);
+    expect(stdout).toMatch(
+      /^read \d+; published \d+; skipped \d+ \(.*\); feeds \d+; files written \d+, unchanged 0, deleted 0$/,
+    );
     const files = await listFiles(out);
     expect(files).toEqual(expect.arrayContaining(['feed.xml', 'atom.xml', 'feed.json', 'feeds.opml', 'index.html']));
     expect(files.some((f) => f.startsWith('topics/'))).toBe(true);
@@ -74,7 +80,10 @@ describe('npm start on the sample content', () => {
 
 describe('the command line', () => {
   it('prints the summary and every problem as JSON with --json', async () => {
-    const content = await contentFolder({ 'good.md': articleFile(), 'bad.md': articleFile(validFields({ quality: 'high' })) });
+    const content = await contentFolder({
+      'good.md': articleFile(),
+      'bad.md': articleFile(validFields({ quality: 'high' })),
+    });
     const { status, stdout } = await cli(['--content', content, '--out', await tempDir(), '--now', NOW, '--json']);
     expect(status).toBe(0);
     const report = JSON.parse(stdout);
@@ -88,14 +97,19 @@ describe('the command line', () => {
   });
 
   it('prints one line per rejected field on stderr and still exits 0', async () => {
-    const content = await contentFolder({ 'good.md': articleFile(), 'sub/bad.md': articleFile(validFields({ quality: 'high' })) });
+    const content = await contentFolder({
+      'good.md': articleFile(),
+      'sub/bad.md': articleFile(validFields({ quality: 'high' })),
+    });
     const { status, stderr } = await cli(['--content', content, '--out', await tempDir(), '--now', NOW]);
     expect(status).toBe(0);
     expect(stderr).toBe(`skipped ${join(content, 'sub/bad.md')}: quality: expected a number from 0 to 100, got "high"`);
   });
 
   it('holds back an article dated after --now', async () => {
-    const content = await contentFolder({ 'later.md': articleFile(validFields({ publishedDateTime: '2026-12-03T08:00:00Z' })) });
+    const content = await contentFolder({
+      'later.md': articleFile(validFields({ publishedDateTime: '2026-12-03T08:00:00Z' })),
+    });
     const before = await cli(['--content', content, '--out', await tempDir(), '--now', NOW]);
     expect(before.stdout).toContain('published 0; skipped 1 (scheduled 1)');
     const after = await cli(['--content', content, '--out', await tempDir(), '--now', '2026-12-03T08:00:00Z']);
@@ -103,7 +117,9 @@ describe('the command line', () => {
   });
 
   it('uses the clock when --now is not given', async () => {
-    const content = await contentFolder({ 'later.md': articleFile(validFields({ publishedDateTime: '2029-12-31T08:00:00Z' })) });
+    const content = await contentFolder({
+      'later.md': articleFile(validFields({ publishedDateTime: '2029-12-31T08:00:00Z' })),
+    });
     const { stdout } = await cli(['--content', content, '--out', await tempDir()]);
     expect(stdout).toContain('published 1;');
   });
@@ -119,6 +135,7 @@ describe('the command line', () => {
     [['--min-quality', 'high'], '--min-quality: expected a number from 0 to 100, got "high"'],
     [['--min-quality', '101'], '--min-quality: expected a number from 0 to 100'],
     [['--bogus'], "Unknown option '--bogus'"],
+    [['--out', 's3://No_Such!/x'], '--out: Not a valid S3 bucket name in s3://No_Such!/x'],
   ])('exits 2 with usage help for %j', async (args, message) => {
     const { status, stderr } = await cli(args);
     expect(status).toBe(2);
@@ -128,11 +145,16 @@ describe('the command line', () => {
 
   it('exits 1 and names the missing setting when the configuration is incomplete', async () => {
     const config = join(await tempDir(), 'site.json');
-    await writeFile(config, JSON.stringify({ title: 'X', description: 'Y', author: { name: 'Z' }, idPrefix: 'tag:x.example,2026:' }));
+    await writeFile(
+      config,
+      JSON.stringify({ title: 'X', description: 'Y', author: { name: 'Z' }, idPrefix: 'tag:x.example,2026:' }),
+    );
     const { status, stderr } = await cli(['--config', config, '--out', await tempDir()]);
     expect(status).toBe(1);
     expect(stderr).toContain(`${config} is not a valid site configuration:`);
-    expect(stderr).toContain('baseUrl: missing setting; expected an absolute http(s) URL, e.g. https://news.example.com/feeds/');
+    expect(stderr).toContain(
+      'baseUrl: missing setting; expected an absolute http(s) URL, e.g. https://news.example.com/feeds/',
+    );
   });
 
   it('exits 1 when the configuration is not JSON', async () => {

@@ -1,0 +1,51 @@
+// Where a source or destination lives: a local folder or `s3://bucket/prefix`, and the storage that serves it.
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { FsStorage } from './fs.ts';
+import type { Storage } from './port.ts';
+import { S3Storage } from './s3.ts';
+
+export type Location = { kind: 'fs'; path: string } | { kind: 's3'; bucket: string; prefix: string };
+
+/** `s3://bucket/some/prefix` → an S3 location (prefix ends in `/`); anything else is a folder path. */
+export function parseLocation(value: string): Location {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(value);
+  if (!match) return { kind: 'fs', path: value };
+  const [, bucket = '', rest = ''] = match;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new Error(`Not a valid S3 bucket name in ${value}: 3-63 lower-case letters, digits, dots or hyphens`);
+  }
+  const prefix = rest.replace(/^\/+|\/+$/g, '');
+  return { kind: 's3', bucket, prefix: prefix ? `${prefix}/` : '' };
+}
+
+/**
+ * S3 client settings from the standard AWS environment. The SDK itself reads credentials, AWS_REGION and
+ * AWS_ENDPOINT_URL_S3; for a custom (S3-compatible) endpoint we add path-style addressing and checksums only when
+ * required, which such stores need (s3rver would otherwise store aws-chunked framing inside the object).
+ */
+export function s3ClientConfig(env: Record<string, string | undefined>): S3ClientConfig {
+  const customEndpoint = Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
+  return {
+    maxAttempts: 5, // standard retry mode: exponential backoff with jitter on throttling and 5xx (SlowDown)
+    ...(customEndpoint
+      ? {
+          forcePathStyle: true,
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+          responseChecksumValidation: 'WHEN_REQUIRED',
+        }
+      : {}),
+  };
+}
+
+/** Opens the storage for a location; the S3 client is created only when needed, and once. */
+export function openStorage(location: Location, s3: () => S3Client): Storage {
+  return location.kind === 'fs' ? new FsStorage(location.path) : new S3Storage(s3(), location);
+}
+
+export function lazyS3Client(env: Record<string, string | undefined>): () => S3Client {
+  let client: S3Client | undefined;
+  return () => {
+    client ??= new S3Client(s3ClientConfig(env));
+    return client;
+  };
+}
