@@ -6,6 +6,12 @@ import { z } from 'zod';
 import { cleanLine, cleanText, truncateAtWord } from './text.ts';
 import { parseWebUrl } from './urls.ts';
 
+/**
+ * Bumped whenever parsing or validation changes what an article file yields: cached parse results from an older model
+ * are then discarded and every article is read again.
+ */
+export const ARTICLE_MODEL_VERSION = 1;
+
 /** Documented limits (README, "Content format"). Longer titles and excerpts are cut at a word; the rest is rejected. */
 export const LIMITS = {
   title: 300,

@@ -1,7 +1,9 @@
-// Source → articles: list the source, read every Markdown file (bounded concurrency), parse each on its own.
+// Source → articles: list the source, fetch and parse only what the manifest does not already know (bounded
+// concurrency), and return the articles, the rejections and the manifest for the next run.
 import pLimit from 'p-limit';
 import { type Article, type FieldProblem, parseArticle } from '../core/article.ts';
 import type { Storage } from '../storage/port.ts';
+import type { CachedResult, Manifest } from './manifest.ts';
 
 export interface Rejection {
   file: string;
@@ -15,55 +17,76 @@ export interface Warning {
 }
 
 export interface LoadedArticles {
+  /** Markdown objects in the source. */
   read: number;
+  /** Of those, how many were fetched this run (the rest came from the manifest). */
+  fetched: number;
   articles: Article[];
   rejected: Rejection[];
   warnings: Warning[];
+  /** What the next run may reuse. Unreadable objects are left out, so they are tried again. */
+  manifest: Manifest;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export async function loadArticles(source: Storage, options: { concurrency?: number } = {}): Promise<LoadedArticles> {
-  const keys: string[] = [];
-  for await (const object of source.list()) if (/\.md$/i.test(object.key)) keys.push(object.key);
-  keys.sort();
+async function fetchAndParse(source: Storage, key: string): Promise<CachedResult | Rejection> {
+  const file = source.displayName(key);
+  let bytes: Uint8Array;
+  try {
+    bytes = await source.read(key);
+  } catch (error) {
+    return {
+      file,
+      reason: 'unreadable',
+      problems: [{ field: 'file', reason: `could not be read (${(error as Error).message})` }],
+    };
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return { ok: false, reason: 'invalid', problems: [{ field: 'file', reason: 'not valid UTF-8 text' }] };
+  }
+  const parsed = parseArticle({ key, file, source: text });
+  return parsed.ok ? parsed : { ok: false, reason: 'invalid', problems: parsed.problems };
+}
+
+export async function loadArticles(
+  source: Storage,
+  options: { previous?: Manifest; concurrency?: number } = {},
+): Promise<LoadedArticles> {
+  const listed: { key: string; version: string }[] = [];
+  for await (const object of source.list()) if (/\.md$/i.test(object.key)) listed.push(object);
+  listed.sort((a, b) => (a.key < b.key ? -1 : 1));
 
   const limit = pLimit(options.concurrency ?? 16);
+  const manifest: Manifest = { source: source.displayName(''), entries: new Map() };
+  let fetched = 0;
   const results = await Promise.all(
-    keys.map((key) =>
+    listed.map(({ key, version }) =>
       limit(async () => {
-        const file = source.displayName(key);
-        let bytes: Uint8Array;
-        try {
-          bytes = await source.read(key);
-        } catch (error) {
-          const reason = `could not be read (${(error as Error).message})`;
-          return { ok: false as const, file, reason: 'unreadable' as const, problems: [{ field: 'file', reason }] };
-        }
-        let text: string;
-        try {
-          text = utf8.decode(bytes);
-        } catch {
-          return {
-            ok: false as const,
-            file,
-            reason: 'invalid' as const,
-            problems: [{ field: 'file', reason: 'not valid UTF-8 text' }],
-          };
-        }
-        const parsed = parseArticle({ key, file, source: text });
-        return parsed.ok ? parsed : { ...parsed, reason: 'invalid' as const };
+        const known = options.previous?.entries.get(key);
+        if (known?.version === version) return { key, version, result: known.result };
+        fetched += 1;
+        return { key, version, result: await fetchAndParse(source, key) };
       }),
     ),
   );
 
-  const loaded: LoadedArticles = { read: keys.length, articles: [], rejected: [], warnings: [] };
-  for (const result of results) {
+  const loaded: LoadedArticles = { read: listed.length, fetched, articles: [], rejected: [], warnings: [], manifest };
+  for (const { key, version, result } of results) {
+    const file = source.displayName(key);
+    if (!('ok' in result)) {
+      loaded.rejected.push(result);
+      continue;
+    }
+    manifest.entries.set(key, { version, result });
     if (result.ok) {
       loaded.articles.push(result.article);
-      loaded.warnings.push(...result.warnings.map((problem) => ({ file: result.article.file, problem })));
+      loaded.warnings.push(...result.warnings.map((problem) => ({ file, problem })));
     } else {
-      loaded.rejected.push({ file: result.file, reason: result.reason, problems: result.problems });
+      loaded.rejected.push({ file, reason: 'invalid', problems: result.problems });
     }
   }
   return loaded;

@@ -1,0 +1,103 @@
+// The build manifest: for every content key, the ETag last seen and what parsing it gave (article or rejection).
+// With it a run lists the source and fetches only new or changed objects. It is kept gzipped in a private state
+// location and written last, after every output: a run that dies early leaves the previous manifest, so the next run
+// re-reads whatever changed since and repairs every output.
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { z } from 'zod';
+import { ARTICLE_MODEL_VERSION, type Article, type FieldProblem } from '../core/article.ts';
+import { StorageError } from '../core/errors.ts';
+import type { Storage } from '../storage/port.ts';
+
+export const MANIFEST_KEY = 'manifest.json.gz';
+
+export type CachedResult =
+  | { ok: true; article: Article; warnings: FieldProblem[] }
+  | { ok: false; reason: 'invalid'; problems: FieldProblem[] };
+
+export interface ManifestEntry {
+  version: string;
+  result: CachedResult;
+}
+
+export interface Manifest {
+  /** The source the entries describe, e.g. `s3://content/articles/`: another source means a full rebuild. */
+  source: string;
+  entries: Map<string, ManifestEntry>;
+}
+
+const Problem = z.object({ field: z.string(), reason: z.string() });
+// Articles were validated when they were parsed; this only checks the file is the shape this code wrote.
+const StoredManifest = z.object({
+  format: z.literal(1),
+  model: z.literal(ARTICLE_MODEL_VERSION),
+  source: z.string(),
+  entries: z.record(
+    z.string(),
+    z.object({
+      version: z.string(),
+      result: z.union([
+        z.object({
+          ok: z.literal(true),
+          article: z.looseObject({ id: z.string(), publishedAt: z.iso.datetime() }),
+          warnings: z.array(Problem),
+        }),
+        z.object({ ok: z.literal(false), reason: z.literal('invalid'), problems: z.array(Problem) }),
+      ]),
+    }),
+  ),
+});
+
+export type ManifestLoad = { manifest: Manifest } | { manifest: undefined; fullRebuildBecause: string };
+
+/** Reads the manifest; anything but a readable manifest of this format for this source means a full rebuild. */
+export async function readManifest(state: Storage, source: string): Promise<ManifestLoad> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await state.read(MANIFEST_KEY);
+  } catch (error) {
+    const missing = error instanceof StorageError && error.code === 'NotFound';
+    return {
+      manifest: undefined,
+      fullRebuildBecause: missing ? 'no manifest yet' : `manifest unreadable: ${(error as Error).message}`,
+    };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(gunzipSync(bytes).toString('utf8'));
+  } catch {
+    return { manifest: undefined, fullRebuildBecause: 'manifest is corrupt' };
+  }
+  const parsed = StoredManifest.safeParse(raw);
+  if (!parsed.success)
+    return { manifest: undefined, fullRebuildBecause: 'manifest has another format or article model' };
+  if (parsed.data.source !== source)
+    return { manifest: undefined, fullRebuildBecause: `manifest describes ${parsed.data.source}` };
+  const entries = new Map<string, ManifestEntry>();
+  for (const [key, entry] of Object.entries(parsed.data.entries)) {
+    const result = entry.result.ok
+      ? {
+          ...entry.result,
+          article: {
+            ...(entry.result.article as unknown as Article),
+            publishedAt: new Date(entry.result.article.publishedAt),
+          },
+        }
+      : entry.result;
+    entries.set(key, { version: entry.version, result });
+  }
+  return { manifest: { source, entries } };
+}
+
+/** Serializes deterministically (keys sorted), so an unchanged manifest is byte-identical and is not rewritten. */
+export function encodeManifest(manifest: Manifest): Uint8Array {
+  const entries = Object.fromEntries([...manifest.entries.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+  const json = JSON.stringify({ format: 1, model: ARTICLE_MODEL_VERSION, source: manifest.source, entries });
+  return gzipSync(json);
+}
+
+export async function writeManifest(state: Storage, manifest: Manifest): Promise<'written' | 'unchanged'> {
+  return state.write(MANIFEST_KEY, encodeManifest(manifest), {
+    contentType: 'application/json',
+    cacheControl: 'no-store',
+  });
+}
