@@ -117,8 +117,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const config = await readConfig(options.config);
     const s3 = lazyS3Client(io.env);
     const report = await buildFeeds({
-      source: openStorage(options.content, s3),
-      destination: openStorage(options.out, s3),
+      source: openStorage(options.content, s3, 'source'),
+      destination: openStorage(options.out, s3, 'destination'),
       config: options.minQuality === undefined ? config : { ...config, minQuality: options.minQuality },
       now: options.now,
     });

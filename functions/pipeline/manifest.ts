@@ -72,18 +72,12 @@ export async function readManifest(state: Storage, source: string): Promise<Mani
     return { manifest: undefined, fullRebuildBecause: 'manifest has another format or article model' };
   if (parsed.data.source !== source)
     return { manifest: undefined, fullRebuildBecause: `manifest describes ${parsed.data.source}` };
+  // The raw objects, not zod's output: zod reorders keys, and the manifest must re-encode to the same bytes.
+  const stored = (raw as { entries: Record<string, ManifestEntry> }).entries;
   const entries = new Map<string, ManifestEntry>();
-  for (const [key, entry] of Object.entries(parsed.data.entries)) {
-    const result = entry.result.ok
-      ? {
-          ...entry.result,
-          article: {
-            ...(entry.result.article as unknown as Article),
-            publishedAt: new Date(entry.result.article.publishedAt),
-          },
-        }
-      : entry.result;
-    entries.set(key, { version: entry.version, result });
+  for (const [key, entry] of Object.entries(stored)) {
+    if (entry.result.ok) entry.result.article.publishedAt = new Date(entry.result.article.publishedAt);
+    entries.set(key, entry);
   }
   return { manifest: { source, entries } };
 }

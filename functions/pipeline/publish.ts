@@ -18,6 +18,14 @@ export async function publishOutputs(
 ): Promise<PublishCounts> {
   const counts: PublishCounts = { written: 0, unchanged: 0, deleted: 0 };
   const limit = pLimit(options.concurrency ?? 16);
+  // One listing up front: it finds feeds that went away, and lets the S3 adapter compare ETags instead of asking
+  // about every output.
+  const produced = new Set(outputs.map((o) => o.key));
+  const stale: string[] = [];
+  for await (const object of destination.list()) {
+    if (isChannelFeedKey(object.key) && !produced.has(object.key)) stale.push(object.key);
+  }
+
   const write = (output: Output) =>
     limit(async () => {
       const result = await destination.write(output.key, encoder.encode(output.body), {
@@ -26,7 +34,6 @@ export async function publishOutputs(
       });
       counts[result] += 1;
     });
-
   // Pages (OPML, index) link to feeds, so they go last: no link ever points at a feed not written yet.
   const isPage = (o: Output) => o.key === OPML_KEY || o.key === INDEX_KEY;
   await Promise.all(outputs.filter((o) => !isPage(o)).map(write));
@@ -34,11 +41,6 @@ export async function publishOutputs(
 
   // A topic or category whose last article went away loses its feed files. Removing (rather than emptying) them
   // makes readers see a 404 instead of a feed that silently never updates again; the index and OPML stop listing it.
-  const produced = new Set(outputs.map((o) => o.key));
-  const stale: string[] = [];
-  for await (const object of destination.list()) {
-    if (isChannelFeedKey(object.key) && !produced.has(object.key)) stale.push(object.key);
-  }
   await Promise.all(stale.sort().map((key) => limit(() => destination.delete(key))));
   counts.deleted = stale.length;
   return counts;

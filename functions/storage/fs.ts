@@ -10,7 +10,14 @@ function isMissing(error: unknown): boolean {
 }
 
 export class FsStorage implements Storage {
-  constructor(private readonly root: string) {}
+  /**
+   * `createIfMissing` is for destinations: an output folder that does not exist yet is created (and lists as empty).
+   * A source folder that does not exist is an error, so a mistyped path never builds empty feeds.
+   */
+  constructor(
+    private readonly root: string,
+    private readonly options: { createIfMissing?: boolean } = {},
+  ) {}
 
   displayName(key: string): string {
     return join(this.root, key);
@@ -24,6 +31,7 @@ export class FsStorage implements Storage {
   async *list(): AsyncIterable<StoredObject> {
     let entries: Dirent[];
     try {
+      if (this.options.createIfMissing) await mkdir(this.root, { recursive: true });
       entries = await readdir(this.root, { recursive: true, withFileTypes: true });
     } catch (error) {
       throw new StorageError(`Cannot list ${this.root}: ${(error as Error).message}`, 'Unreadable', { cause: error });

@@ -37,9 +37,10 @@ export function s3ClientConfig(env: Record<string, string | undefined>): S3Clien
   };
 }
 
-/** Opens the storage for a location; the S3 client is created only when needed, and once. */
-export function openStorage(location: Location, s3: () => S3Client): Storage {
-  return location.kind === 'fs' ? new FsStorage(location.path) : new S3Storage(s3(), location);
+/** Opens the storage for a location; the S3 client is created only when needed. */
+export function openStorage(location: Location, s3: () => S3Client, role: 'source' | 'destination'): Storage {
+  if (location.kind === 's3') return new S3Storage(s3(), location);
+  return new FsStorage(location.path, { createIfMissing: role === 'destination' });
 }
 
 export function lazyS3Client(env: Record<string, string | undefined>): () => S3Client {

@@ -43,7 +43,11 @@ describe('buildFeeds', () => {
     expect(report.summary.published).toBe(2);
     expect(report.summary.skipped.invalid).toBe(1);
     expect(report.rejected).toEqual([
-      { file: 'memory:b.md', reason: 'invalid', problems: [{ field: 'quality', reason: 'expected a number from 0 to 100, got "high"' }] },
+      {
+        file: 'memory:b.md',
+        reason: 'invalid',
+        problems: [{ field: 'quality', reason: 'expected a number from 0 to 100, got "high"' }],
+      },
     ]);
     const items = JSON.parse(destination.text('feed.json') ?? '').items.map((i: { title: string }) => i.title);
     expect(items).toEqual(['Story 3', 'Story 1']);
@@ -83,7 +87,10 @@ describe('buildFeeds', () => {
 
   it('rejects a file that is not UTF-8 text', async () => {
     const source = contentWith({ 'a.md': story(1) });
-    source.objects.set('latin1.md', { body: Uint8Array.from([0x2d, 0x2d, 0x2d, 0x0a, 0xe9, 0xff]), options: { contentType: 'text/markdown' } });
+    source.objects.set('latin1.md', {
+      body: Uint8Array.from([0x2d, 0x2d, 0x2d, 0x0a, 0xe9, 0xff]),
+      options: { contentType: 'text/markdown' },
+    });
     const { report } = await build(source);
     expect(report.rejected).toEqual([
       { file: 'memory:latin1.md', reason: 'invalid', problems: [{ field: 'file', reason: 'not valid UTF-8 text' }] },
@@ -121,7 +128,10 @@ describe('buildFeeds', () => {
 
   it('stores each output with its content type and the cache policy', async () => {
     const { destination } = await build(contentWith({ 'a.md': story(1) }));
-    expect(destination.objects.get('feed.xml')?.options).toEqual({ contentType: 'application/rss+xml; charset=utf-8', cacheControl: 'max-age=300' });
+    expect(destination.objects.get('feed.xml')?.options).toEqual({
+      contentType: 'application/rss+xml; charset=utf-8',
+      cacheControl: 'max-age=300',
+    });
     expect(destination.objects.get('atom.xml')?.options.contentType).toBe('application/atom+xml; charset=utf-8');
     expect(destination.objects.get('feed.json')?.options.contentType).toBe('application/feed+json; charset=utf-8');
     expect(destination.objects.get('index.html')?.options.contentType).toBe('text/html; charset=utf-8');

@@ -23,3 +23,12 @@ it('throws an Unreadable StorageError when the root folder does not exist', asyn
   };
   await expect(list()).rejects.toSatisfy((error) => error instanceof StorageError && error.code === 'Unreadable');
 });
+
+it('creates a missing destination folder, which then lists as empty', async () => {
+  const root = join(await tempDir(), 'new', 'dist');
+  const storage = new FsStorage(root, { createIfMissing: true });
+  const keys: string[] = [];
+  for await (const object of storage.list()) keys.push(object.key);
+  expect(keys).toEqual([]);
+  expect(await readdir(root)).toEqual([]);
+});

@@ -1,0 +1,64 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { loadArticles } from '../../functions/pipeline/load.ts';
+import { encodeManifest, MANIFEST_KEY, readManifest, writeManifest } from '../../functions/pipeline/manifest.ts';
+import { MemoryStorage } from '../../functions/storage/memory.ts';
+import { generateArticles } from '../support/generate-articles.ts';
+
+const corpus = generateArticles({ count: 10, seed: 3 });
+
+async function stored() {
+  const source = new MemoryStorage();
+  for (const file of corpus) source.put(file.key, file.text);
+  source.put('broken.md', 'no front matter');
+  const state = new MemoryStorage();
+  const loaded = await loadArticles(source);
+  await writeManifest(state, loaded.manifest);
+  return { source, state, loaded };
+}
+
+describe('the manifest', () => {
+  it('re-encodes to the same bytes after a round trip, so an unchanged run does not rewrite it', async () => {
+    const { source, state, loaded } = await stored();
+    const read = await readManifest(state, source.displayName(''));
+    if (!read.manifest) throw new Error(read.fullRebuildBecause);
+    expect(encodeManifest(read.manifest)).toEqual(encodeManifest(loaded.manifest));
+    expect(read.manifest.entries).toEqual(loaded.manifest.entries);
+  });
+
+  it('keeps rejections, so an unchanged bad file is reported without being fetched again', async () => {
+    const { source, state } = await stored();
+    const read = await readManifest(state, source.displayName(''));
+    expect(read.manifest?.entries.get('broken.md')?.result).toEqual({
+      ok: false,
+      reason: 'invalid',
+      problems: [{ field: 'front matter', reason: 'missing: the file must start with a line of three dashes (---)' }],
+    });
+  });
+
+  it('never stores the secured value', async () => {
+    const { state } = await stored();
+    const json = gunzipSync(state.objects.get(MANIFEST_KEY)?.body ?? new Uint8Array()).toString('utf8');
+    expect(json).not.toMatch(/secured/);
+  });
+
+  it.each([
+    ['missing', undefined, 'no manifest yet'],
+    ['not gzip', new TextEncoder().encode('{}'), 'manifest is corrupt'],
+  ])('asks for a full rebuild when the manifest is %s', async (_case, bytes, reason) => {
+    const state = new MemoryStorage();
+    if (bytes) state.objects.set(MANIFEST_KEY, { body: bytes, options: { contentType: 'application/json' } });
+    expect(await readManifest(state, 'memory:')).toEqual({ manifest: undefined, fullRebuildBecause: reason });
+  });
+
+  it('asks for a full rebuild when the manifest describes another source or model', async () => {
+    const { state } = await stored();
+    expect(await readManifest(state, 's3://elsewhere/')).toEqual({
+      manifest: undefined,
+      fullRebuildBecause: 'manifest describes memory:',
+    });
+    const old = gzipSync(JSON.stringify({ format: 1, model: 0, source: 'memory:', entries: {} }));
+    state.objects.set(MANIFEST_KEY, { body: old, options: { contentType: 'application/json' } });
+    expect((await readManifest(state, 'memory:')).manifest).toBeUndefined();
+  });
+});
