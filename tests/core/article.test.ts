@@ -84,25 +84,57 @@ describe('a valid article', () => {
 
 describe('rejections name the file, the field and the reason', () => {
   it.each([
-    ['quality is a string', { quality: 'high' }, 'content/story.md: quality: expected a number from 0 to 100, got "high"'],
+    [
+      'quality is a string',
+      { quality: 'high' },
+      'content/story.md: quality: expected a number from 0 to 100, got "high"',
+    ],
     ['quality is above 100', { quality: 101 }, 'content/story.md: quality: expected a number from 0 to 100, got 101'],
     ['quality is negative', { quality: -1 }, 'content/story.md: quality: expected a number from 0 to 100, got -1'],
     ['quality is missing', { quality: undefined }, 'content/story.md: quality: is required: a number from 0 to 100'],
     ['heat is a word', { heat: 'hot' }, 'content/story.md: heat: expected a number from 0 to 100, got "hot"'],
-    ['published is the string "true"', { published: 'true' }, 'content/story.md: published: expected true or false, got "true"'],
+    [
+      'published is the string "true"',
+      { published: 'true' },
+      'content/story.md: published: expected true or false, got "true"',
+    ],
     ['title is missing', { title: undefined }, 'content/story.md: title: is required: a title'],
     ['title is a number', { title: 42 }, 'content/story.md: title: expected a title, got 42'],
     ['title is blank', { title: '   ' }, 'content/story.md: title: expected a title, got empty text'],
     ['webUrl is missing', { webUrl: undefined }, 'content/story.md: webUrl: is required: an absolute http(s) URL'],
-    ['webUrl is relative', { webUrl: '/2026/11/story' }, 'content/story.md: webUrl: expected an absolute http(s) URL, got "/2026/11/story"'],
-    ['webUrl is javascript:', { webUrl: 'javascript:alert(1)' }, 'content/story.md: webUrl: expected an http(s) URL, got a javascript: URL, got "javascript:alert(1)"'],
-    ['webUrl carries a password', { webUrl: 'https://user:pw@example.com/' }, 'content/story.md: webUrl: a URL must not carry a user name or password, got "https://user:pw@example.com/"'],
-    ['originalUrl is a data: URL', { originalUrl: 'data:text/html,hi' }, 'content/story.md: originalUrl: expected an http(s) URL, got a data: URL, got "data:text/html,hi"'],
+    [
+      'webUrl is relative',
+      { webUrl: '/2026/11/story' },
+      'content/story.md: webUrl: expected an absolute http(s) URL, got "/2026/11/story"',
+    ],
+    [
+      'webUrl is javascript:',
+      { webUrl: 'javascript:alert(1)' },
+      'content/story.md: webUrl: expected an http(s) URL, got a javascript: URL, got "javascript:alert(1)"',
+    ],
+    [
+      'webUrl carries a password',
+      { webUrl: 'https://user:pw@example.com/' },
+      'content/story.md: webUrl: a URL must not carry a user name or password, got "https://user:pw@example.com/"',
+    ],
+    [
+      'originalUrl is a data: URL',
+      { originalUrl: 'data:text/html,hi' },
+      'content/story.md: originalUrl: expected an http(s) URL, got a data: URL, got "data:text/html,hi"',
+    ],
     ['topics is one string', { topics: 'AI' }, 'content/story.md: topics: expected a list of topic names, got "AI"'],
     ['a topic is not text', { topics: ['AI', 7] }, 'content/story.md: topics[1]: expected a topic name, got 7'],
     ['category is a list', { category: ['news'] }, 'content/story.md: category: expected a category name, got a list'],
-    ['provider has no name', { provider: { domain: 'x.example' } }, 'content/story.md: provider.name: is required: the provider name'],
-    ['images is a mapping', { images: { url: 'https://x.example/a.jpg' } }, 'content/story.md: images: expected a list, got a mapping'],
+    [
+      'provider has no name',
+      { provider: { domain: 'x.example' } },
+      'content/story.md: provider.name: is required: the provider name',
+    ],
+    [
+      'images is a mapping',
+      { images: { url: 'https://x.example/a.jpg' } },
+      'content/story.md: images: expected a list, got a mapping',
+    ],
   ])('rejects an article whose %s', (_case, overrides, message) => {
     expect(rejection(parseFields(overrides))).toEqual([message]);
   });
@@ -135,7 +167,9 @@ describe('rejections name the file, the field and the reason', () => {
   });
 
   it('rejects front matter that is a list, not key: value pairs', () => {
-    expect(rejection(parse('---\n- a\n- b\n---\n'))).toEqual(['content/story.md: front matter: expected key: value pairs']);
+    expect(rejection(parse('---\n- a\n- b\n---\n'))).toEqual([
+      'content/story.md: front matter: expected key: value pairs',
+    ]);
   });
 
   it('reports a YAML syntax error with its line in the file', () => {
@@ -148,12 +182,18 @@ describe('publishedDateTime', () => {
   const date = (value: unknown) => parseFields({ publishedDateTime: value });
 
   it('converts an offset to the same instant in UTC', () => {
-    expect(accepted(date('2026-11-20T10:30:00+01:00')).article.publishedAt.toISOString()).toBe('2026-11-20T09:30:00.000Z');
-    expect(accepted(date('2026-11-20T10:30:00+0100')).article.publishedAt.toISOString()).toBe('2026-11-20T09:30:00.000Z');
+    expect(accepted(date('2026-11-20T10:30:00+01:00')).article.publishedAt.toISOString()).toBe(
+      '2026-11-20T09:30:00.000Z',
+    );
+    expect(accepted(date('2026-11-20T10:30:00+0100')).article.publishedAt.toISOString()).toBe(
+      '2026-11-20T09:30:00.000Z',
+    );
   });
 
   it('accepts fractional seconds and a space instead of T', () => {
-    expect(accepted(date('2026-11-20 09:30:00.250Z')).article.publishedAt.toISOString()).toBe('2026-11-20T09:30:00.250Z');
+    expect(accepted(date('2026-11-20 09:30:00.250Z')).article.publishedAt.toISOString()).toBe(
+      '2026-11-20T09:30:00.250Z',
+    );
   });
 
   it.each(['2026-11-20T09:30:00', '2026-11-20 09:30', '2026-11-20'])('rejects %s, which has no time zone', (value) => {
@@ -162,9 +202,14 @@ describe('publishedDateTime', () => {
     ]);
   });
 
-  it.each(['2026-02-30T09:00:00Z', '2026-13-01T09:00:00Z', '2026-11-20T25:00:00Z'])('rejects %s, which is not a real date', (value) => {
-    expect(rejection(date(value))).toEqual([`content/story.md: publishedDateTime: not a real date-time, got "${value}"`]);
-  });
+  it.each(['2026-02-30T09:00:00Z', '2026-13-01T09:00:00Z', '2026-11-20T25:00:00Z'])(
+    'rejects %s, which is not a real date',
+    (value) => {
+      expect(rejection(date(value))).toEqual([
+        `content/story.md: publishedDateTime: not a real date-time, got "${value}"`,
+      ]);
+    },
+  );
 
   it('rejects text that is not a date', () => {
     expect(rejection(date('last Tuesday'))).toEqual([
@@ -211,26 +256,33 @@ describe('length limits', () => {
 
 describe('images and related entries', () => {
   it('drops an unsafe image with a warning and keeps the article', () => {
-    const images = [
-      { url: 'javascript:alert(1)' },
-      { url: 'https://cdn.example.com/a.png', width: 10, height: 20 },
-    ];
+    const images = [{ url: 'javascript:alert(1)' }, { url: 'https://cdn.example.com/a.png', width: 10, height: 20 }];
     const { article, warnings } = accepted(parseFields({ images }));
     expect(article.images).toEqual([{ url: 'https://cdn.example.com/a.png', width: 10, height: 20 }]);
     expect(warnings).toEqual([
-      { field: 'images[0].url', reason: 'expected an http(s) URL, got a javascript: URL, got "javascript:alert(1)" (entry dropped)' },
+      {
+        field: 'images[0].url',
+        reason: 'expected an http(s) URL, got a javascript: URL, got "javascript:alert(1)" (entry dropped)',
+      },
     ]);
   });
 
   it('drops an image whose width is not a whole number', () => {
-    const { article, warnings } = accepted(parseFields({ images: [{ url: 'https://cdn.example.com/a.png', width: 'wide' }] }));
+    const { article, warnings } = accepted(
+      parseFields({ images: [{ url: 'https://cdn.example.com/a.png', width: 'wide' }] }),
+    );
     expect(article.images).toEqual([]);
     expect(warnings[0]?.field).toBe('images[0].width');
   });
 
   it('keeps related links with a title and a safe URL, and drops the others', () => {
     const related = [
-      { title: 'Good', webUrl: 'https://other.example/story', provider: { name: 'Other', domain: 'other.example' }, secured: SECRET },
+      {
+        title: 'Good',
+        webUrl: 'https://other.example/story',
+        provider: { name: 'Other', domain: 'other.example' },
+        secured: SECRET,
+      },
       { title: 'Bad link', webUrl: 'vbscript:msgbox' },
       { webUrl: 'https://other.example/untitled' },
     ];

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 
 const CORE = new URL('../../functions/core/', import.meta.url).pathname;
 const files = readdirSync(CORE, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
-const FORBIDDEN_IMPORT = /^(node:|fs$|path$|os$|child_process$|@aws-sdk\/|\.\.\/(\.\.\/)*(storage|pipeline|handlers|mail)\b)/;
+const FORBIDDEN_IMPORT =
+  /^(node:|fs$|path$|os$|child_process$|@aws-sdk\/|\.\.\/(\.\.\/)*(storage|pipeline|handlers|mail)\b)/;
 
 describe.each(files)('functions/core/%s', (file) => {
   const source = readFileSync(join(CORE, file), 'utf8');

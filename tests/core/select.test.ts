@@ -53,7 +53,10 @@ describe('selectArticles', () => {
 
   it('compares canonical URLs: scheme, host case, fragment, tracking parameters and trailing slash do not matter', () => {
     const result = select([
-      makeArticle('a', { originalUrl: 'https://Example.com/story/?b=2&a=1', publishedAt: new Date('2026-11-20T00:00:00Z') }),
+      makeArticle('a', {
+        originalUrl: 'https://Example.com/story/?b=2&a=1',
+        publishedAt: new Date('2026-11-20T00:00:00Z'),
+      }),
       makeArticle('b', { originalUrl: 'http://example.com/story?a=1&b=2&utm_source=x#top' }),
       makeArticle('c', { originalUrl: 'https://example.com/story?a=1&b=3' }),
     ]);

@@ -33,7 +33,11 @@ describe('text comes out exactly as written', () => {
   it('in RSS, the HTML description shows the plain text (escaped as HTML, then as XML)', () => {
     const parsed = new XMLParser({ processEntities: true, htmlEntities: false }).parse(site.get('feed.xml').body);
     expect(parsed.rss.channel.item.description).toBe(
-      HOSTILE.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;'),
+      HOSTILE.replaceAll('&', '&amp;')
+        .replaceAll('<', '&lt;')
+        .replaceAll('>', '&gt;')
+        .replaceAll('"', '&quot;')
+        .replaceAll("'", '&#39;'),
     );
   });
 
@@ -51,7 +55,9 @@ describe('text comes out exactly as written', () => {
   });
 
   it('in well-formed XML everywhere', () => {
-    for (const output of site.outputs.filter((o) => o.contentType !== CONTENT_TYPES.json && o.contentType !== CONTENT_TYPES.html)) {
+    for (const output of site.outputs.filter(
+      (o) => o.contentType !== CONTENT_TYPES.json && o.contentType !== CONTENT_TYPES.html,
+    )) {
       expect(wellFormedXmlErrors(output.body), output.key).toEqual([]);
     }
   });
@@ -105,17 +111,25 @@ describe('RSS details required by the RSS Advisory Board profile', () => {
   });
 
   it('carries its own absolute URL as atom:link rel=self', () => {
-    expect(rss).toContain('<atom:link href="https://feeds.example.org/news/feed.xml" rel="self" type="application/rss+xml"/>');
+    expect(rss).toContain(
+      '<atom:link href="https://feeds.example.org/news/feed.xml" rel="self" type="application/rss+xml"/>',
+    );
   });
 
   it('gives the image a real MIME type, its size, and one enclosure per item', () => {
-    expect(rss).toContain('<enclosure url="https://cdn.example.org/pic.JPG?w=1&amp;h=2" length="0" type="image/jpeg"/>');
-    expect(rss).toContain('<media:content url="https://cdn.example.org/pic.JPG?w=1&amp;h=2" medium="image" type="image/jpeg" width="640" height="480"/>');
+    expect(rss).toContain(
+      '<enclosure url="https://cdn.example.org/pic.JPG?w=1&amp;h=2" length="0" type="image/jpeg"/>',
+    );
+    expect(rss).toContain(
+      '<media:content url="https://cdn.example.org/pic.JPG?w=1&amp;h=2" medium="image" type="image/jpeg" width="640" height="480"/>',
+    );
     expect(rss.match(/<enclosure /g)).toHaveLength(1);
   });
 
   it('omits the enclosure but keeps media:content when the image type is unknown', () => {
-    const body = render([makeArticle('a', { images: [{ url: 'https://cdn.example.org/img/8f3a2c' }] })]).get('feed.xml').body;
+    const body = render([makeArticle('a', { images: [{ url: 'https://cdn.example.org/img/8f3a2c' }] })]).get(
+      'feed.xml',
+    ).body;
     expect(body).not.toContain('<enclosure');
     expect(body).toContain('<media:content url="https://cdn.example.org/img/8f3a2c" medium="image"/>');
   });
@@ -137,7 +151,8 @@ describe('stable, deterministic output', () => {
 
   it('keeps the id when the title and URL change', () => {
     const before = render([makeArticle('x')]).json('feed.json').items[0].id;
-    const after = render([makeArticle('x', { title: 'New', webUrl: 'https://moved.example/x' })]).json('feed.json').items[0].id;
+    const after = render([makeArticle('x', { title: 'New', webUrl: 'https://moved.example/x' })]).json('feed.json')
+      .items[0].id;
     expect(after).toBe(before);
   });
 
@@ -164,19 +179,36 @@ describe('stable, deterministic output', () => {
 
 describe('channels', () => {
   const articles = [
-    makeArticle('a', { topics: ['AI in Healthcare', 'AI'], category: 'News', publishedAt: new Date('2026-11-22T00:00:00Z') }),
+    makeArticle('a', {
+      topics: ['AI in Healthcare', 'AI'],
+      category: 'News',
+      publishedAt: new Date('2026-11-22T00:00:00Z'),
+    }),
     makeArticle('b', { topics: ['ai'], category: 'news' }),
     makeArticle('c', { topics: ['人工知能', '!!!'] }),
   ];
   const site = render(articles);
 
   it('writes three formats per topic and per category at slugged paths', () => {
-    expect(site.outputs.map((o) => o.key).filter(isChannelFeedKey).sort()).toEqual(
+    expect(
+      site.outputs
+        .map((o) => o.key)
+        .filter(isChannelFeedKey)
+        .sort(),
+    ).toEqual(
       [
-        'categories/news/atom.xml', 'categories/news/feed.json', 'categories/news/feed.xml',
-        'topics/ai-in-healthcare/atom.xml', 'topics/ai-in-healthcare/feed.json', 'topics/ai-in-healthcare/feed.xml',
-        'topics/ai/atom.xml', 'topics/ai/feed.json', 'topics/ai/feed.xml',
-        'topics/人工知能/atom.xml', 'topics/人工知能/feed.json', 'topics/人工知能/feed.xml',
+        'categories/news/atom.xml',
+        'categories/news/feed.json',
+        'categories/news/feed.xml',
+        'topics/ai-in-healthcare/atom.xml',
+        'topics/ai-in-healthcare/feed.json',
+        'topics/ai-in-healthcare/feed.xml',
+        'topics/ai/atom.xml',
+        'topics/ai/feed.json',
+        'topics/ai/feed.xml',
+        'topics/人工知能/atom.xml',
+        'topics/人工知能/feed.json',
+        'topics/人工知能/feed.xml',
       ].sort(),
     );
   });
@@ -195,7 +227,9 @@ describe('channels', () => {
   });
 
   it('applies the item limit to every feed', () => {
-    const many = Array.from({ length: 15 }, (_, i) => makeArticle(`n${String(i).padStart(2, '0')}`, { topics: ['AI'] }));
+    const many = Array.from({ length: 15 }, (_, i) =>
+      makeArticle(`n${String(i).padStart(2, '0')}`, { topics: ['AI'] }),
+    );
     const limited = render(many, { itemLimit: 5 });
     expect(limited.json('feed.json').items).toHaveLength(5);
     expect(limited.json('topics/ai/feed.json').items).toHaveLength(5);
@@ -209,7 +243,9 @@ describe('channels', () => {
       expect(opml).toContain(`xmlUrl="${url}"`);
       expect(index).toContain(`href="${url}"`);
     }
-    expect(index).toContain('<link rel="alternate" type="application/rss+xml" title="Test Wire (RSS)" href="https://feeds.example.org/news/feed.xml">');
+    expect(index).toContain(
+      '<link rel="alternate" type="application/rss+xml" title="Test Wire (RSS)" href="https://feeds.example.org/news/feed.xml">',
+    );
     expect(index).toContain('<link rel="alternate" type="application/atom+xml"');
     expect(index).toContain('<link rel="alternate" type="application/feed+json"');
   });

@@ -1,7 +1,8 @@
 // Builds article files for tests: a valid front matter that each test changes in one place.
 import yaml from 'js-yaml';
 
-export const SECRET = 'nHEV0Vyze77IX087zPgXBe7qm7Jn65BLl6TOGX22kuIbi/F9S/w0zasi1yHbKRGdgTfwN8gow4and==;pZlShoMzxXmuKlQt07hZRg==';
+export const SECRET =
+  'nHEV0Vyze77IX087zPgXBe7qm7Jn65BLl6TOGX22kuIbi/F9S/w0zasi1yHbKRGdgTfwN8gow4and==;pZlShoMzxXmuKlQt07hZRg==';
 
 export type Fields = Record<string, unknown>;
 
