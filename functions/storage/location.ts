@@ -19,16 +19,18 @@ export function parseLocation(value: string): Location {
 }
 
 /**
- * S3 client settings from the standard AWS environment. The SDK itself reads credentials, AWS_REGION and
- * AWS_ENDPOINT_URL_S3; for a custom (S3-compatible) endpoint we add path-style addressing and checksums only when
- * required, which such stores need (s3rver would otherwise store aws-chunked framing inside the object).
+ * S3 client settings from the standard AWS environment. The SDK itself finds credentials and AWS_REGION; the endpoint
+ * (AWS_ENDPOINT_URL_S3, or AWS_ENDPOINT_URL) is taken from `env` here so the settings come from one place. A custom,
+ * S3-compatible endpoint gets path-style addressing and checksums only when required, which such stores need
+ * (s3rver would otherwise store aws-chunked framing inside the object).
  */
 export function s3ClientConfig(env: Record<string, string | undefined>): S3ClientConfig {
-  const customEndpoint = Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
   return {
     maxAttempts: 5, // standard retry mode: exponential backoff with jitter on throttling and 5xx (SlowDown)
-    ...(customEndpoint
+    ...(endpoint
       ? {
+          endpoint,
           forcePathStyle: true,
           requestChecksumCalculation: 'WHEN_REQUIRED',
           responseChecksumValidation: 'WHEN_REQUIRED',

@@ -1,0 +1,16 @@
+// Environment variable names, shared by infra/ (which sets them) and functions/ (which reads them): a rename fails
+// the typecheck, not production.
+export const ENV = {
+  /** Bucket and prefix the articles are read from. */
+  contentBucket: 'CONTENT_BUCKET',
+  contentPrefix: 'CONTENT_PREFIX',
+  /** Public bucket and prefix the feeds, OPML and index page are written to. */
+  siteBucket: 'SITE_BUCKET',
+  sitePrefix: 'SITE_PREFIX',
+  /** Private bucket for the build manifest. */
+  stateBucket: 'STATE_BUCKET',
+  /** The site configuration (the same JSON as site.config.json). */
+  siteConfig: 'SITE_CONFIG',
+  /** Cache-Control of every output, e.g. `public, max-age=300`. */
+  cacheControl: 'CACHE_CONTROL',
+} as const;

@@ -1,0 +1,129 @@
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { ConfigError } from '../../functions/core/errors.ts';
+import { ENV } from '../../functions/env.ts';
+import { createBuildHandler } from '../../functions/handlers/build-feeds.ts';
+import { newBucket, testS3Client } from '../stand-ins/s3.ts';
+import { articleFile, SECRET, validFields } from '../support/article-source.ts';
+
+const siteConfig = JSON.stringify({
+  title: 'Handler Wire',
+  description: 'Built in Lambda.',
+  baseUrl: 'https://feeds.example.org/',
+  author: { name: 'Desk' },
+  idPrefix: 'tag:example.org,2026:',
+});
+
+beforeAll(() => {
+  // Fake credentials for the s3rver stand-in; the handler's S3 client reads them like any Lambda would.
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'S3RVER');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'S3RVER');
+  vi.stubEnv('AWS_REGION', 'us-east-1');
+});
+
+const admin = testS3Client();
+const logged: string[] = [];
+afterEach(() => {
+  logged.length = 0;
+  vi.restoreAllMocks();
+});
+function captureLogs() {
+  vi.spyOn(console, 'log').mockImplementation((line: string) => void logged.push(line));
+  vi.spyOn(console, 'error').mockImplementation((line: string) => void logged.push(line));
+}
+
+async function deployment() {
+  const [content, site, state] = await Promise.all([
+    newBucket(admin, 'content'),
+    newBucket(admin, 'site'),
+    newBucket(admin, 'state'),
+  ]);
+  const env = {
+    AWS_ENDPOINT_URL_S3: inject('s3Endpoint'),
+    [ENV.contentBucket]: content,
+    [ENV.contentPrefix]: 'articles',
+    [ENV.siteBucket]: site,
+    [ENV.sitePrefix]: 'feeds/',
+    [ENV.stateBucket]: state,
+    [ENV.siteConfig]: siteConfig,
+    [ENV.cacheControl]: 'public, max-age=120',
+  };
+  const upload = (key: string, text: string) =>
+    admin.send(new PutObjectCommand({ Bucket: content, Key: `articles/${key}`, Body: text }));
+  return { env, content, site, upload };
+}
+
+const sqsBatch = { Records: [{ messageId: '1', body: '{"Records":[{"eventName":"ObjectCreated:Put"}]}' }] };
+
+describe('the feed-builder handler', () => {
+  it('builds the feeds from the content bucket into the site bucket with content types and cache policy', async () => {
+    const { env, site, upload } = await deployment();
+    await upload('a.md', articleFile(validFields({ publishedDateTime: '2026-11-20T09:00:00Z' })));
+    captureLogs();
+    const summary = await createBuildHandler(env)(sqsBatch);
+    expect(summary).toMatchObject({ read: 1, published: 1 });
+    const head = await admin.send(new HeadObjectCommand({ Bucket: site, Key: 'feeds/feed.xml' }));
+    expect(head.ContentType).toBe('application/rss+xml; charset=utf-8');
+    expect(head.CacheControl).toBe('public, max-age=120');
+    const json = await admin.send(new HeadObjectCommand({ Bucket: site, Key: 'feeds/feed.json' }));
+    expect(json.ContentType).toBe('application/feed+json; charset=utf-8');
+  });
+
+  it('logs one JSON line per run with counts, requests and duration, and never the secured value', async () => {
+    const { env, upload } = await deployment();
+    await upload('a.md', articleFile(validFields()));
+    await upload('b.md', articleFile(validFields({ quality: 'high', webUrl: 'https://x.example/b' })));
+    captureLogs();
+    await createBuildHandler(env)(sqsBatch);
+    const lines = logged.map((line) => JSON.parse(line));
+    const run = lines.find((l) => l.message === 'feeds built');
+    expect(run).toMatchObject({
+      level: 'info',
+      read: 2,
+      published: 1,
+      skipped: { invalid: 1 },
+      triggeredBy: 'sqs:1',
+      fetched: 2,
+      fullRebuildBecause: 'no manifest yet',
+      requests: { ListObjectsV2: 2, GetObject: 3 },
+    });
+    expect(run.durationMs).toBeGreaterThanOrEqual(0);
+    expect(lines).toContainEqual({
+      level: 'warn',
+      message: 'article skipped (invalid)',
+      file: expect.stringMatching(/articles\/b\.md$/),
+      field: 'quality',
+      reason: 'expected a number from 0 to 100, got "high"',
+    });
+    expect(logged.join('\n')).not.toContain(SECRET.slice(0, 24));
+  });
+
+  it('takes "now" from a scheduled event, so embargoed articles go live on the schedule', async () => {
+    const { env, upload } = await deployment();
+    await upload('later.md', articleFile(validFields({ publishedDateTime: '2026-12-03T08:00:00Z' })));
+    captureLogs();
+    const handler = createBuildHandler(env);
+    expect(await handler({ time: '2026-12-03T07:59:00Z' })).toMatchObject({ published: 0, skipped: { scheduled: 1 } });
+    expect(await handler({ time: '2026-12-03T08:00:00Z' })).toMatchObject({ published: 1 });
+  });
+
+  it('refuses to start without its settings, naming the variable', () => {
+    expect(() => createBuildHandler({ [ENV.contentBucket]: 'content' })).toThrow(ConfigError);
+    expect(() => createBuildHandler({ [ENV.contentBucket]: 'content' })).toThrow(/SITE_BUCKET/);
+  });
+
+  it('refuses an invalid site configuration, naming the setting', () => {
+    const env = {
+      [ENV.contentBucket]: 'content',
+      [ENV.siteBucket]: 'site',
+      [ENV.stateBucket]: 'state',
+      [ENV.siteConfig]: '{"title":"x"}',
+    };
+    expect(() => createBuildHandler(env)).toThrow(/baseUrl: missing setting/);
+  });
+
+  it('rejects an event it does not understand', async () => {
+    const { env } = await deployment();
+    await expect(createBuildHandler(env)({ time: 'yesterday' })).rejects.toThrow();
+  });
+});
