@@ -1,0 +1,121 @@
+// The feed builder: S3 upload/delete events and a schedule go into one SQS queue; one function (reserved concurrency
+// 1, so it is the manifest's only writer) drains it in batches and rebuilds the feeds incrementally.
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { parseSiteConfig } from '../functions/core/config.ts';
+import { ENV } from '../functions/env.ts';
+import type { ContentStore } from './content-store.ts';
+import type { PublicSite } from './public-site.ts';
+
+export interface FeedBuilderProps {
+  content: ContentStore;
+  site: PublicSite;
+  /** The site configuration (the contents of site.config.json); checked here, so a mistake stops the synth. */
+  siteConfig: unknown;
+  /** How often to rebuild even without uploads, so embargoed articles go live on time. */
+  schedule: Duration;
+  /** Cache-Control of every output; readers such as Miniflux schedule their polls from it. */
+  cacheControl: string;
+  /** How long uploads are gathered into one build. New articles appear within this plus one build's time. */
+  batchingWindow: Duration;
+}
+
+const FUNCTION_TIMEOUT = Duration.minutes(5);
+
+export class FeedBuilder extends Construct {
+  readonly function: NodejsFunction;
+  readonly queue: sqs.Queue;
+  readonly stateBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: FeedBuilderProps) {
+    super(scope, id);
+    if (props.batchingWindow.toSeconds() < 1 || props.batchingWindow.toSeconds() > 300) {
+      throw new Error('FeedBuilder batchingWindow must be between 1 second and 5 minutes');
+    }
+    if (props.schedule.toMinutes() < 1) throw new Error('FeedBuilder schedule must be at least one minute');
+    parseSiteConfig(props.siteConfig, 'FeedBuilder siteConfig');
+
+    this.stateBucket = new s3.Bucket(this, 'StateBucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      // Only a cache: losing it means one full rebuild.
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+
+    const deadLetters = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'Triggers', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS advises at least six times the function timeout for an SQS event source.
+      visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6),
+      // Messages are only "rebuild" signals; one that keeps failing is parked, and the next build covers it anyway.
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: 10 },
+    });
+
+    const notify = new s3n.SqsDestination(this.queue);
+    const filter = { prefix: props.content.prefix || undefined, suffix: '.md' };
+    props.content.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, notify, filter);
+    props.content.bucket.addEventNotification(s3.EventType.OBJECT_REMOVED, notify, filter);
+    new events.Rule(this, 'Schedule', {
+      schedule: events.Schedule.rate(props.schedule),
+      targets: [
+        new targets.SqsQueue(this.queue, { message: events.RuleTargetInput.fromObject({ trigger: 'schedule' }) }),
+      ],
+    });
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: fileURLToPath(new URL('../functions/handlers/build-feeds.ts', import.meta.url)),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 2048,
+      timeout: FUNCTION_TIMEOUT,
+      // The guarantee that two builds never run at once against the same manifest.
+      reservedConcurrentExecutions: 1,
+      logGroup: new logs.LogGroup(this, 'Logs', {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+      // The pinned SDK is bundled rather than taken from the runtime: the deployed code is the code that was tested.
+      bundling: { format: OutputFormat.CJS, target: 'node24', minify: true, sourceMap: true, bundleAwsSDK: true },
+      environment: {
+        [ENV.contentBucket]: props.content.bucket.bucketName,
+        [ENV.contentPrefix]: props.content.prefix,
+        [ENV.siteBucket]: props.site.bucket.bucketName,
+        [ENV.sitePrefix]: '',
+        [ENV.stateBucket]: this.stateBucket.bucketName,
+        [ENV.siteConfig]: JSON.stringify(props.siteConfig),
+        [ENV.cacheControl]: props.cacheControl,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+    props.content.bucket.grantRead(this.function);
+    props.site.bucket.grantReadWrite(this.function);
+    props.site.bucket.grantDelete(this.function);
+    this.stateBucket.grantReadWrite(this.function);
+    this.function.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: 10_000,
+        maxBatchingWindow: props.batchingWindow,
+        // The smallest allowed; with reserved concurrency 1 it keeps pollers from being throttled needlessly.
+        maxConcurrency: 2,
+      }),
+    );
+  }
+}

@@ -1,0 +1,34 @@
+// The whole deployment: content bucket → feed builder → public site. Settings are passed down; constructs own their wiring.
+import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ContentStore } from './content-store.ts';
+import { FeedBuilder } from './feed-builder.ts';
+import { PublicSite } from './public-site.ts';
+
+export interface NewsfeedsStackProps extends StackProps {
+  siteConfig: unknown;
+  contentPrefix: string;
+  schedule: Duration;
+  batchingWindow: Duration;
+  cacheControl: string;
+}
+
+export class NewsfeedsStack extends Stack {
+  constructor(scope: Construct, id: string, props: NewsfeedsStackProps) {
+    super(scope, id, props);
+    const content = new ContentStore(this, 'Content', { prefix: props.contentPrefix });
+    const site = new PublicSite(this, 'Site');
+    new FeedBuilder(this, 'FeedBuilder', {
+      content,
+      site,
+      siteConfig: props.siteConfig,
+      schedule: props.schedule,
+      batchingWindow: props.batchingWindow,
+      cacheControl: props.cacheControl,
+    });
+    new CfnOutput(this, 'ContentUpload', {
+      value: `s3://${content.bucket.bucketName}/${props.contentPrefix}`,
+      description: 'Upload articles (*.md) here',
+    });
+  }
+}
