@@ -1,14 +1,23 @@
-// `npm run bench`: builds feeds from N generated articles on the local folder adapter and prints times and memory.
-// Figures go into BENCHMARKS.md by hand; no test asserts on time.
+// `npm run bench`: builds feeds from N generated articles (default 10,000), first on local folders, then on S3 (an
+// s3rver stand-in on this machine): full build, incremental build after 10 changes, unchanged rebuild, with times and
+// request counts. Figures go into BENCHMARKS.md by hand; no test asserts on time.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import pLimit from 'p-limit';
 import { parseSiteConfig } from '../../functions/core/config.ts';
-import { buildFeeds } from '../../functions/pipeline/build.ts';
+import { type BuildRequest, buildFeeds } from '../../functions/pipeline/build.ts';
 import { FsStorage } from '../../functions/storage/fs.ts';
+import { s3ClientConfig } from '../../functions/storage/location.ts';
+import { S3Storage } from '../../functions/storage/s3.ts';
+import { countRequests, type RequestCounts } from '../../functions/storage/s3-requests.ts';
+import { startS3rver } from '../stand-ins/s3rver.ts';
 import { generateArticles } from '../support/generate-articles.ts';
 
 const count = Number(process.env.BENCH_ARTICLES ?? 10_000);
+const changed = 10;
+const now = new Date('2026-11-24T12:00:00Z');
 const config = parseSiteConfig(
   {
     title: 'Bench Wire',
@@ -20,35 +29,98 @@ const config = parseSiteConfig(
   'bench config',
 );
 
-async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; result: T }> {
+const files = generateArticles({ count });
+// Ten articles edited into fresh, published, high-quality news: they move to the top of their feeds.
+const edited = files.slice(0, changed).map((f, i) => ({
+  ...f,
+  text: f.text
+    .replace(/^title: "/m, 'title: "Breaking: ')
+    .replace(/^publishedDateTime: .*$/m, `publishedDateTime: 2026-11-24T11:${String(50 + i)}:00Z`)
+    .replace(/^quality: \d+$/m, 'quality: 95')
+    .replace(/^published: false$/m, 'published: true'),
+}));
+const rows: string[] = [];
+
+async function timed(
+  label: string,
+  run: () => Promise<{ summary: { outputs: { written: number } } }>,
+  requests?: RequestCounts,
+) {
+  for (const key of Object.keys(requests ?? {})) delete requests?.[key];
   const start = process.hrtime.bigint();
-  const result = await run();
-  return { ms: Number(process.hrtime.bigint() - start) / 1e6, result };
+  const report = await run();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const counted = requests
+    ? Object.entries(requests)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([op, n]) => `${op} ${n}`)
+        .join(', ')
+    : '';
+  rows.push(`| ${label} | ${seconds.toFixed(2)} s | ${report.summary.outputs.written} | ${counted} |`);
 }
 
-const root = await mkdtemp(join(tmpdir(), 'newsfeeds-bench-'));
-try {
-  const contentDir = join(root, 'content');
-  const files = generateArticles({ count });
-  await mkdir(contentDir, { recursive: true });
-  await Promise.all(files.map(({ key, text }) => writeFile(join(contentDir, key), text)));
-  const request = {
-    source: new FsStorage(contentDir),
-    destination: new FsStorage(join(root, 'dist')),
-    config,
-    now: new Date('2026-11-24T12:00:00Z'),
-  };
-  const full = await timed(() => buildFeeds(request));
-  const again = await timed(() => buildFeeds(request));
-  const s = full.result.summary;
-  console.log(`articles: ${count} (${s.published} published, ${s.feeds} feeds)`);
-  console.log(
-    `| local folder, full build (cold output folder) | ${(full.ms / 1000).toFixed(2)} s | ${s.outputs.written} files written |`,
-  );
-  console.log(
-    `| local folder, rebuild with nothing changed | ${(again.ms / 1000).toFixed(2)} s | ${again.result.summary.outputs.written} files written |`,
-  );
-  console.log(`| peak resident memory | ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB | |`);
-} finally {
-  await rm(root, { recursive: true, force: true });
+async function onFolders(): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'newsfeeds-bench-'));
+  try {
+    const content = join(root, 'content');
+    await mkdir(content);
+    await Promise.all(files.map(({ key, text }) => writeFile(join(content, key), text)));
+    const request = {
+      source: new FsStorage(content),
+      destination: new FsStorage(join(root, 'dist'), { createIfMissing: true }),
+      config,
+      now,
+    };
+    await timed('folders: full build (no manifest: every run reads every file)', () => buildFeeds(request));
+    await timed('folders: rebuild, nothing changed', () => buildFeeds(request));
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 }
+
+async function onS3(): Promise<void> {
+  const s3rver = await startS3rver();
+  try {
+    const env = { AWS_ENDPOINT_URL_S3: s3rver.endpoint };
+    const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+    const client = new S3Client({ ...s3ClientConfig(env), region: 'us-east-1', credentials });
+    for (const bucket of ['content', 'site', 'state']) await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    const limit = pLimit(32);
+    const upload = (list: typeof files) =>
+      Promise.all(
+        list.map((f) =>
+          limit(() => client.send(new PutObjectCommand({ Bucket: 'content', Key: `articles/${f.key}`, Body: f.text }))),
+        ),
+      );
+    await upload(files);
+
+    const builder = new S3Client({ ...s3ClientConfig(env), region: 'us-east-1', credentials });
+    const requests = countRequests(builder);
+    const request: BuildRequest = {
+      source: new S3Storage(builder, { bucket: 'content', prefix: 'articles/' }),
+      destination: new S3Storage(builder, { bucket: 'site', prefix: '' }),
+      state: new S3Storage(builder, { bucket: 'state', prefix: '' }),
+      config,
+      now,
+    };
+    await timed('S3: full build (no manifest yet)', () => buildFeeds(request), requests);
+    await upload(edited);
+    await timed(`S3: incremental build, ${changed} articles changed`, () => buildFeeds(request), requests);
+    await timed('S3: rebuild, nothing changed', () => buildFeeds(request), requests);
+    const manifest = await request.state?.read('manifest.json.gz');
+    rows.push(`| manifest size (gzipped) | ${((manifest?.length ?? 0) / 1024 / 1024).toFixed(2)} MiB | | |`);
+  } finally {
+    await s3rver.stop();
+  }
+}
+
+await onFolders();
+await onS3();
+console.log(`${count} generated articles; s3rver answers about 500 requests/s on this machine, so S3 times here are`);
+console.log(
+  'dominated by the stand-in, not by the builder. Peak memory is for the whole process, generator included.\n',
+);
+console.log('| run | time | outputs written | S3 requests |');
+console.log('| --- | --- | --- | --- |');
+for (const row of rows) console.log(row);
+console.log(`\npeak resident memory: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);

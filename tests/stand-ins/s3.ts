@@ -4,9 +4,9 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
 
 /** A client with the settings s3rver needs: path-style addressing and checksums only when required. */
-export function testS3Client(): S3Client {
+export function testS3Client(endpoint = inject('s3Endpoint')): S3Client {
   return new S3Client({
-    endpoint: inject('s3Endpoint'),
+    endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
