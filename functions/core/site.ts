@@ -9,6 +9,7 @@ import type { FeedDocument, FeedItem, FeedLinks } from './feeds/model.ts';
 import { renderOpml } from './feeds/opml.ts';
 import { renderRss } from './feeds/rss.ts';
 import { renderIndexPage } from './index-page.ts';
+import { byNewest } from './select.ts';
 
 export const CONTENT_TYPES = {
   rss: 'application/rss+xml; charset=utf-8',
@@ -58,7 +59,7 @@ function linksOf(channel: Channel, baseUrl: string): FeedLinks {
   return { rss: at(FILE_NAMES.rss), atom: at(FILE_NAMES.atom), json: at(FILE_NAMES.json) };
 }
 
-/** Renders the whole site. Equal selection and config give byte-identical outputs. */
+/** Renders the whole site. Equal selection (in any order) and config give byte-identical outputs. */
 export function renderSite(
   selected: readonly Article[],
   config: SiteConfig,
@@ -76,7 +77,7 @@ export function renderSite(
   const feeds: PublishedFeed[] = [];
   const channelOutputs: Output[][] = [];
 
-  for (const channel of planChannels(selected)) {
+  for (const channel of planChannels([...selected].sort(byNewest))) {
     const shown = channel.articles.slice(0, config.itemLimit).map(itemFor);
     const { title, description } = titleOf(channel, config);
     const links = linksOf(channel, config.baseUrl);

@@ -7,7 +7,9 @@ import { makeArticle } from '../support/article.ts';
 import { testConfig } from '../support/site-config.ts';
 import { validateAtom, validateJsonFeed, wellFormedXmlErrors } from '../support/validators.ts';
 
-const HOSTILE = 'Tom & Jerry <b>not bold</b> ]]> and ]]> "quoted" \'single\' 🎉 مرحبا بالعالم 漢字テスト AT&amp;T';
+const HOSTILE = 'Tom & Jerry <b>not bold</b> ]]> and ]]> "quoted" \'single\' 🎉 مرحبا بالعالم 漢字テスト';
+/** Text that literally contains an entity: exact at the XML level, though lenient readers decode it once more. */
+const LITERAL_ENTITY = 'AT&amp;T &lt;tag&gt;';
 
 function render(articles = [makeArticle('a')], overrides: Record<string, unknown> = {}) {
   const { outputs, feeds } = renderSite(articles, testConfig(overrides));
@@ -54,6 +56,14 @@ describe('text comes out exactly as written', () => {
     expect(item.tags).toEqual(['R&D', HOSTILE]);
   });
 
+  it('keeps a literal entity exactly, read by a strict XML parser', () => {
+    const site = render([makeArticle('entity', { title: LITERAL_ENTITY, excerpt: LITERAL_ENTITY })]);
+    const strict = new XMLParser({ processEntities: true, htmlEntities: false, ignoreAttributes: false });
+    expect(strict.parse(site.get('feed.xml').body).rss.channel.item.title).toBe(LITERAL_ENTITY);
+    expect(strict.parse(site.get('atom.xml').body).feed.entry.title['#text']).toBe(LITERAL_ENTITY);
+    expect(site.json('feed.json').items[0].title).toBe(LITERAL_ENTITY);
+  });
+
   it('in well-formed XML everywhere', () => {
     for (const output of site.outputs.filter(
       (o) => o.contentType !== CONTENT_TYPES.json && o.contentType !== CONTENT_TYPES.html,
@@ -80,7 +90,12 @@ describe('feeds pass validators that did not write them', () => {
   const feedKeys = site.outputs.map((o) => o.key);
 
   it.each(feedKeys.filter((k) => k.endsWith('atom.xml')))('%s is valid Atom (RFC 4287 RELAX NG)', async (key) => {
-    expect(await validateAtom(site.get(key).body)).toEqual([]);
+    const body = site.get(key).body;
+    expect(await validateAtom(body)).toEqual([]);
+    // The schema's xsd:dateTime accepts a date without a zone; RFC 3339 does not.
+    for (const [, date] of body.matchAll(/<(?:updated|published)>([^<]*)</g)) {
+      expect(date).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
+    }
   });
 
   it.each(feedKeys.filter((k) => k.endsWith('feed.json')))('%s is valid JSON Feed 1.1', (key) => {
