@@ -23,8 +23,20 @@ const keys = [...destination.objects.keys()].sort();
 describe('golden outputs', () => {
   it('builds the expected set of files', () => {
     expect(report.summary.published).toBe(2);
-    const feeds = ['', 'categories/analysis/', 'categories/news/', 'topics/batteries/', 'topics/energy/', 'topics/space/', 'topics/人工衛星/'];
-    const expected = [...feeds.flatMap((dir) => ['feed.xml', 'atom.xml', 'feed.json'].map((f) => `${dir}${f}`)), 'feeds.opml', 'index.html'];
+    const feeds = [
+      '',
+      'categories/analysis/',
+      'categories/news/',
+      'topics/batteries/',
+      'topics/energy/',
+      'topics/space/',
+      'topics/人工衛星/',
+    ];
+    const expected = [
+      ...feeds.flatMap((dir) => ['feed.xml', 'atom.xml', 'feed.json'].map((f) => `${dir}${f}`)),
+      'feeds.opml',
+      'index.html',
+    ];
     expect(keys).toEqual(expected.sort());
   });
 
