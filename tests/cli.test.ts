@@ -1,21 +1,24 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { runCli } from '../functions/cli.ts';
+import { newBucket, testS3Client } from './stand-ins/s3.ts';
 import { articleFile, SECRET, validFields } from './support/article-source.ts';
 import { useTempDirs } from './support/temp-dir.ts';
+import { validateAtom, validateJsonFeed, wellFormedXmlErrors } from './support/validators.ts';
 
 const tempDir = useTempDirs();
 const NOW = '2026-11-24T12:00:00Z';
 
-async function cli(args: string[]) {
+async function cli(args: string[], env: Record<string, string> = {}) {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const status = await runCli(args, {
     stdout: (line) => stdout.push(line),
     stderr: (line) => stderr.push(line),
     clock: () => new Date('2030-01-01T00:00:00Z'),
-    env: {},
+    env,
   });
   return { status, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
 }
@@ -63,6 +66,18 @@ describe('npm start on the sample content', () => {
     for (const file of await listFiles(out)) {
       const body = await readFile(join(out, file), 'utf8');
       for (const secret of secrets) expect(body, file).not.toContain(secret);
+    }
+  });
+
+  it('writes feeds that pass the independent validators', async () => {
+    const out = await tempDir();
+    await cli(['--out', out, '--now', NOW]);
+    const files = await listFiles(out);
+    for (const file of files) {
+      const body = await readFile(join(out, file), 'utf8');
+      if (file.endsWith('atom.xml')) expect(await validateAtom(body), file).toEqual([]);
+      if (file.endsWith('.json')) expect(validateJsonFeed(body), file).toEqual([]);
+      if (file.endsWith('.xml') || file.endsWith('.opml')) expect(wellFormedXmlErrors(body), file).toEqual([]);
     }
   });
 
@@ -183,5 +198,33 @@ describe('the command line', () => {
     const { status, stdout } = await cli(['--help']);
     expect(status).toBe(0);
     expect(stdout).toContain('--min-quality N');
+  });
+});
+
+describe('the command line on S3', () => {
+  it('reads s3://bucket/prefix and writes s3://bucket/prefix, building what it builds from folders', async () => {
+    // Fake credentials for the s3rver stand-in, read by the SDK's default chain as on any machine.
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'S3RVER');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'S3RVER');
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    const s3 = testS3Client();
+    const [content, site] = await Promise.all([newBucket(s3, 'content'), newBucket(s3, 'site')]);
+    for (const name of await readdir('content')) {
+      await s3.send(
+        new PutObjectCommand({ Bucket: content, Key: `news/${name}`, Body: await readFile(join('content', name)) }),
+      );
+    }
+    const fromS3 = await cli(['--content', `s3://${content}/news`, '--out', `s3://${site}/feeds/`, '--now', NOW], {
+      AWS_ENDPOINT_URL_S3: inject('s3Endpoint'),
+    });
+    const out = await tempDir();
+    const fromFolder = await cli(['--out', out, '--now', NOW]);
+    vi.unstubAllEnvs();
+    expect(fromS3.status).toBe(0);
+    expect(fromS3.stdout).toBe(fromFolder.stdout);
+    for (const file of await listFiles(out)) {
+      const object = await s3.send(new GetObjectCommand({ Bucket: site, Key: `feeds/${file}` }));
+      expect(await object.Body?.transformToString(), file).toBe(await readFile(join(out, file), 'utf8'));
+    }
   });
 });
