@@ -84,8 +84,8 @@ export class FeedBuilder extends Construct {
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      // A 100,000-article build peaked near 1.8 GB in the benchmark (BENCHMARKS.md); 3 GB leaves headroom.
-      memorySize: 3072,
+      // A 100,000-article build peaked near 1.8 GB in the benchmark (BENCHMARKS.md); about 3 GB leaves headroom.
+      memorySize: 3008, // the most some new accounts allow before a quota increase
       timeout: FUNCTION_TIMEOUT,
       // The guarantee that two builds never run at once against the same manifest.
       reservedConcurrentExecutions: 1,
