@@ -41,11 +41,11 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
   const skipped = emptySkipped();
   for (const rejection of loaded.rejected) skipped[rejection.reason] += 1;
   for (const skip of selection.skipped) skipped[skip.reason] += 1;
-  const fullRebuildBecause = previous
-    ? previous.manifest
+  const fullRebuildBecause = !previous
+    ? 'no state location'
+    : previous.manifest
       ? undefined
-      : previous.fullRebuildBecause
-    : 'no state location';
+      : previous.fullRebuildBecause;
   return {
     summary: {
       read: loaded.read,

@@ -19,7 +19,7 @@ const config = testConfig({ itemLimit: 20 });
 const tempDir = useTempDirs();
 
 interface Site {
-  content: { bucket: string; client: S3Client; requests: RequestCounts };
+  content: { bucket: string; client: S3Client };
   request: () => BuildRequest & { counts: { content: RequestCounts; site: RequestCounts; state: RequestCounts } };
   upload: (key: string, text: string) => Promise<void>;
 }
@@ -36,7 +36,7 @@ async function newSite(): Promise<Site> {
     await admin.send(new PutObjectCommand({ Bucket: contentBucket, Key: `articles/${key}`, Body: text }));
   };
   return {
-    content: { bucket: contentBucket, client: admin, requests: {} },
+    content: { bucket: contentBucket, client: admin },
     upload,
     request: () => {
       const clients = { content: testS3Client(), site: testS3Client(), state: testS3Client() };
