@@ -2,7 +2,7 @@
 // concurrency), and return the articles, the rejections and the manifest for the next run.
 import pLimit from 'p-limit';
 import { type Article, type FieldProblem, parseArticle } from '../core/article.ts';
-import type { Storage } from '../storage/port.ts';
+import { isUnlisted, type Storage } from '../storage/port.ts';
 import type { CachedResult, Manifest } from './manifest.ts';
 
 export interface Rejection {
@@ -27,6 +27,8 @@ export interface LoadedArticles {
   /** What the next run may reuse. Unreadable objects are left out, so they are tried again. */
   manifest: Manifest;
 }
+
+const isArticleKey = (key: string) => /\.md$/i.test(key);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -57,8 +59,21 @@ export async function loadArticles(
   options: { previous?: Manifest; concurrency?: number } = {},
 ): Promise<LoadedArticles> {
   const listed: { key: string; version: string }[] = [];
-  for await (const object of source.list()) if (/\.md$/i.test(object.key)) listed.push(object);
+  const unlisted: Rejection[] = [];
+  for await (const entry of source.list()) {
+    const relevant = isArticleKey(entry.key) || (isUnlisted(entry) && entry.key.endsWith('/'));
+    if (!relevant) continue;
+    if (isUnlisted(entry)) {
+      // A folder that cannot be read may hold articles; a file whose name cannot be decoded cannot be fetched.
+      unlisted.push({
+        file: source.displayName(entry.key),
+        reason: 'unreadable',
+        problems: [{ field: 'file', reason: entry.problem }],
+      });
+    } else listed.push(entry);
+  }
   listed.sort((a, b) => (a.key < b.key ? -1 : 1));
+  unlisted.sort((a, b) => (a.file < b.file ? -1 : 1));
 
   const limit = pLimit(options.concurrency ?? 16);
   const manifest: Manifest = { source: source.displayName(''), entries: new Map() };
@@ -74,7 +89,14 @@ export async function loadArticles(
     ),
   );
 
-  const loaded: LoadedArticles = { read: listed.length, fetched, articles: [], rejected: [], warnings: [], manifest };
+  const loaded: LoadedArticles = {
+    read: listed.length + unlisted.length,
+    fetched,
+    articles: [],
+    rejected: [...unlisted],
+    warnings: [],
+    manifest,
+  };
   for (const { key, version, result } of results) {
     const file = source.displayName(key);
     if (!('ok' in result)) {

@@ -1,7 +1,7 @@
 // Outputs → destination: write what changed, then the pages that link to the feeds, then remove feeds that went away.
 import pLimit from 'p-limit';
 import { INDEX_KEY, isChannelFeedKey, OPML_KEY, type Output } from '../core/site.ts';
-import type { Storage } from '../storage/port.ts';
+import { isUnlisted, type Storage } from '../storage/port.ts';
 
 export interface PublishCounts {
   written: number;
@@ -22,8 +22,9 @@ export async function publishOutputs(
   // about every output.
   const produced = new Set(outputs.map((o) => o.key));
   const stale: string[] = [];
-  for await (const object of destination.list()) {
-    if (isChannelFeedKey(object.key) && !produced.has(object.key)) stale.push(object.key);
+  for await (const entry of destination.list()) {
+    if (isUnlisted(entry)) continue;
+    if (isChannelFeedKey(entry.key) && !produced.has(entry.key)) stale.push(entry.key);
   }
 
   const write = (output: Output) =>

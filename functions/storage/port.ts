@@ -7,6 +7,22 @@ export interface StoredObject {
   version: string;
 }
 
+/**
+ * An entry the adapter found below the root but cannot serve: a name that is not valid UTF-8, a folder it may not
+ * read, a link that leaves the root. Listed (not thrown) so one odd entry never hides the others.
+ */
+export interface UnlistedEntry {
+  /** The entry's path below the root as well as it can be shown (undecodable bytes become U+FFFD); a folder ends in `/`. */
+  key: string;
+  problem: string;
+}
+
+export type ListEntry = StoredObject | UnlistedEntry;
+
+export function isUnlisted(entry: ListEntry): entry is UnlistedEntry {
+  return 'problem' in entry;
+}
+
 export interface WriteOptions {
   contentType: string;
   cacheControl?: string;
@@ -17,8 +33,11 @@ export type WriteResult = 'written' | 'unchanged';
 export interface Storage {
   /** How to name a key in messages: `content/x.md`, `s3://bucket/prefix/x.md`. */
   displayName(key: string): string;
-  /** Every object below the root, in no particular order. Throws StorageError when the root cannot be listed. */
-  list(): AsyncIterable<StoredObject>;
+  /**
+   * Every object below the root, in no particular order, and every entry it cannot serve (as an UnlistedEntry).
+   * Throws StorageError only when the root itself cannot be listed.
+   */
+  list(): AsyncIterable<ListEntry>;
   /** Throws StorageError (`NotFound` when absent). */
   read(key: string): Promise<Uint8Array>;
   /** Writes only when the bytes differ from what is stored, so unchanged outputs keep their ETag and date. */

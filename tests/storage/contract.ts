@@ -1,7 +1,7 @@
 // The storage contract every adapter must pass: list, read, write-if-changed, delete, missing keys, many keys.
 import { describe, expect, it } from 'vitest';
 import { StorageError } from '../../functions/core/errors.ts';
-import type { Storage } from '../../functions/storage/port.ts';
+import { isUnlisted, type Storage } from '../../functions/storage/port.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (data: Uint8Array) => new TextDecoder().decode(data);
@@ -14,7 +14,7 @@ async function keysOf(storage: Storage): Promise<string[]> {
 }
 
 async function versionOf(storage: Storage, key: string): Promise<string | undefined> {
-  for await (const object of storage.list()) if (object.key === key) return object.version;
+  for await (const entry of storage.list()) if (entry.key === key && !isUnlisted(entry)) return entry.version;
   return undefined;
 }
 
