@@ -6,7 +6,7 @@ import { runCli } from '../functions/cli.ts';
 import { newBucket, testS3Client } from './stand-ins/s3.ts';
 import { articleFile, SECRET, validFields } from './support/article-source.ts';
 import { useTempDirs } from './support/temp-dir.ts';
-import { validateAtom, validateJsonFeed, wellFormedXmlErrors } from './support/validators.ts';
+import { strictXmlErrors, validateAtom, validateJsonFeed } from './support/validators.ts';
 
 const tempDir = useTempDirs();
 const NOW = '2026-11-24T12:00:00Z';
@@ -77,7 +77,7 @@ describe('npm start on the sample content', () => {
       const body = await readFile(join(out, file), 'utf8');
       if (file.endsWith('atom.xml')) expect(await validateAtom(body), file).toEqual([]);
       if (file.endsWith('.json')) expect(validateJsonFeed(body), file).toEqual([]);
-      if (file.endsWith('.xml') || file.endsWith('.opml')) expect(wellFormedXmlErrors(body), file).toEqual([]);
+      if (file.endsWith('.xml') || file.endsWith('.opml')) expect(await strictXmlErrors(body), file).toEqual([]);
     }
   });
 

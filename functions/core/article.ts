@@ -3,14 +3,14 @@
 import matter from 'gray-matter';
 import yaml from 'js-yaml';
 import { z } from 'zod';
-import { cleanLine, cleanText, truncateAtWord } from './text.ts';
+import { cleanLine, cleanText, shown, truncateAtWord } from './text.ts';
 import { parseWebUrl } from './urls.ts';
 
 /**
  * Bumped whenever parsing or validation changes what an article file yields: cached parse results from an older model
  * are then discarded and every article is read again.
  */
-export const ARTICLE_MODEL_VERSION = 1;
+export const ARTICLE_MODEL_VERSION = 2;
 
 /** Documented limits (README, "Content format"). Longer titles and excerpts are cut at a word; the rest is rejected. */
 export const LIMITS = {
@@ -22,6 +22,8 @@ export const LIMITS = {
   images: 20,
   related: 10,
   body: 200_000,
+  /** Bytes of the whole file, checked before it is read or parsed, so no single upload can exhaust memory. */
+  fileBytes: 1_048_576,
 } as const;
 
 export interface ArticleImage {
@@ -49,6 +51,8 @@ export interface Article {
   title: string;
   excerpt?: string;
   publishedAt: Date;
+  /** When the article was last edited, if the file says so (never before publishedAt). */
+  updatedAt?: Date;
   webUrl: string;
   originalUrl: string;
   quality: number;
@@ -71,15 +75,6 @@ export interface FieldProblem {
 export type ArticleResult =
   | { ok: true; article: Article; warnings: FieldProblem[] }
   | { ok: false; file: string; problems: FieldProblem[] };
-
-/** Shows a rejected value briefly; long values are cut so an error line stays readable. */
-function shown(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
-}
 
 function expected(what: string) {
   return (issue: { input?: unknown }) =>
@@ -113,34 +108,43 @@ const webUrl = text('an absolute http(s) URL').transform((value, ctx) => {
 });
 
 // RFC 3339 / ISO 8601 with a time and a zone. A zone-less time is rejected: its meaning would depend on the machine.
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?[ ]?(Z|z|[+-]\d{2}:?\d{2})$/;
+// A space may stand for the T and before the zone, and the zone may lack its colon: `2026-11-23 10:00:00 +0100` is
+// Jekyll's default format.
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)? ?(?:([Zz]|UTC|GMT)|([+-])(\d{2}):?(\d{2}))$/;
 
 export function parseDateTime(value: string): { ok: true; date: Date } | { ok: false; reason: string } {
-  const match = DATE_TIME.exec(value.trim());
+  const trimmed = value.trim();
+  const match = DATE_TIME.exec(trimmed);
   if (!match) {
-    const reason = /^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(value.trim())
+    const reason = /^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(trimmed)
       ? 'has no time zone; add Z (UTC) or an offset such as +01:00'
       : 'expected a date-time such as 2026-11-20T09:30:00Z';
     return { ok: false, reason: `${reason}, got ${shown(value)}` };
   }
-  const [year, month, day, hour, minute, second = '0'] = match.slice(1, 7).map(Number);
-  // Date.parse would roll 30 February over into March; check the calendar fields first.
-  const calendar = new Date(Date.UTC(year!, month! - 1, day!, hour!, minute!, Number(second)));
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(match[i] ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const millis = Math.floor(Number(`0${match[7] ?? ''}`) * 1000);
+  const [sign, zoneHours, zoneMinutes] = [match[9] === '-' ? -1 : 1, Number(match[10] ?? 0), Number(match[11] ?? 0)];
+  // Built from the fields rather than by Date.parse, which would roll 30 February over into March.
+  const calendar = new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis));
   const valid =
     calendar.getUTCFullYear() === year &&
-    calendar.getUTCMonth() === month! - 1 &&
+    calendar.getUTCMonth() === month - 1 &&
     calendar.getUTCDate() === day &&
-    hour! < 24 &&
-    minute! < 60 &&
-    Number(second) < 60;
-  const date = new Date(
-    value
-      .trim()
-      .replace(' ', 'T')
-      .replace(/([+-]\d{2})(\d{2})$/, '$1:$2'),
-  );
-  if (!valid || Number.isNaN(date.getTime())) return { ok: false, reason: `not a real date-time, got ${shown(value)}` };
-  return { ok: true, date };
+    hour < 24 &&
+    minute < 60 &&
+    second < 60 &&
+    zoneHours < 24 &&
+    zoneMinutes < 60;
+  if (!valid) return { ok: false, reason: `not a real date-time, got ${shown(value)}` };
+  return { ok: true, date: new Date(calendar.getTime() - sign * (zoneHours * 60 + zoneMinutes) * 60_000) };
 }
 
 const dateTime = text('a date-time such as 2026-11-20T09:30:00Z').transform((value, ctx) => {
@@ -188,6 +192,8 @@ const FrontMatter = z.object({
   title: cutLine(LIMITS.title, 'a title'),
   excerpt: cutLine(LIMITS.excerpt, 'text').optional(),
   publishedDateTime: dateTime,
+  // Checked against publishedDateTime after parsing: a bad value is a warning, never a reason to lose the story.
+  updatedDateTime: z.unknown().optional(),
   webUrl,
   originalUrl: webUrl.optional(),
   quality: score,
@@ -241,6 +247,18 @@ export function articleIdFor(key: string): string {
   return key.replace(/\.md$/i, '');
 }
 
+/**
+ * js-yaml's reason without the text it quotes: an alias, tag or handle name can be a piece of any field, `secured`
+ * included (`secured: *abc` reports `unidentified alias "abc"`). Only the parser's fixed wording is kept.
+ */
+function yamlReason(reason: string): string {
+  return reason
+    .replace(/ ?"[^"]*"/g, '')
+    .replace(/ ?!<[^>]*>/g, '')
+    .replace(/: .*$/s, '')
+    .trim();
+}
+
 /** Splits front matter from body. YAML timestamps stay text (core schema) so a missing time zone can be seen. */
 function readFrontMatter(source: string): { data: unknown; body: string } | FieldProblem {
   const normalized = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
@@ -254,12 +272,48 @@ function readFrontMatter(source: string): { data: unknown; body: string } | Fiel
     });
     return { data: parsed.data, body: parsed.content };
   } catch (error) {
-    // Report only js-yaml's reason and position: its message quotes the surrounding lines, which may hold `secured`.
+    // Never js-yaml's message: it quotes the surrounding lines, which may hold `secured`.
     if (error instanceof yaml.YAMLException) {
-      return { field: 'front matter', reason: `invalid YAML at line ${error.mark.line + 2}: ${error.reason}` };
+      return {
+        field: 'front matter',
+        reason: `invalid YAML at line ${error.mark.line + 2}: ${yamlReason(error.reason)}`,
+      };
     }
     return { field: 'front matter', reason: 'invalid YAML' };
   }
+}
+
+/** Strings of every `secured` entry (related entries carry their own) long enough to recognise elsewhere. */
+function securedStrings(value: unknown, inSecured = false): string[] {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+    const text = String(value).trim();
+    // A short value would match ordinary words.
+    return inSecured && text.length >= 8 ? [text] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((item) => securedStrings(item, inSecured));
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => securedStrings(item, inSecured || key === 'secured'));
+  }
+  return [];
+}
+
+/** The fields (and `body`) outside any `secured` entry whose text contains a string of one. */
+function fieldsRepeatingSecured(data: Record<string, unknown>, body: string): string[] {
+  const secrets = securedStrings(data);
+  if (secrets.length === 0) return [];
+  const found: string[] = [];
+  const visit = (value: unknown, path: string) => {
+    if (typeof value === 'string' || typeof value === 'number') {
+      if (secrets.some((secret) => String(value).includes(secret))) found.push(path);
+    } else if (Array.isArray(value)) {
+      for (const [i, item] of value.entries()) visit(item, `${path}[${i}]`);
+    } else if (value && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) if (key !== 'secured') visit(item, `${path}.${key}`);
+    }
+  };
+  for (const [key, value] of Object.entries(data)) if (key !== 'secured') visit(value, key);
+  if (secrets.some((secret) => body.includes(secret))) found.push('body');
+  return found;
 }
 
 /** Parses one article file. Never throws: a bad file is a result naming the file, the field and the reason. */
@@ -270,6 +324,13 @@ export function parseArticle(input: { key: string; file: string; source: string 
   if (typeof split.data !== 'object' || split.data === null || Array.isArray(split.data)) {
     return { ok: false, file, problems: [{ field: 'front matter', reason: 'expected key: value pairs' }] };
   }
+  // Before validation, whose messages quote values: a field that repeats `secured` (through a YAML alias, or pasted)
+  // must be refused without its value ever being shown.
+  const repeats = fieldsRepeatingSecured(split.data as Record<string, unknown>, split.body);
+  if (repeats.length > 0) {
+    const reason = 'repeats the private secured value (a YAML alias or a paste?); the article is not published';
+    return { ok: false, file, problems: repeats.map((field) => ({ field, reason })) };
+  }
   const parsed = FrontMatter.safeParse(split.data);
   const body = cleanText(split.body);
   const problems = parsed.success ? [] : problemsOf(parsed.error);
@@ -278,6 +339,7 @@ export function parseArticle(input: { key: string; file: string; source: string 
 
   const fm = parsed.data;
   const warnings: FieldProblem[] = [];
+  const updatedAt = editDate(fm.updatedDateTime, fm.publishedDateTime, warnings);
   const images = keepValid(fm.images, ImageSchema, 'images', warnings);
   const related = keepValid(fm.related, RelatedSchema, 'related', warnings);
   const article: Article = {
@@ -286,6 +348,7 @@ export function parseArticle(input: { key: string; file: string; source: string 
     title: fm.title,
     ...(fm.excerpt === undefined ? {} : { excerpt: fm.excerpt }),
     publishedAt: fm.publishedDateTime,
+    ...(updatedAt === undefined ? {} : { updatedAt }),
     webUrl: fm.webUrl,
     originalUrl: fm.originalUrl ?? fm.webUrl,
     quality: fm.quality,
@@ -299,6 +362,21 @@ export function parseArticle(input: { key: string; file: string; source: string 
     body,
   };
   return { ok: true, article, warnings };
+}
+
+/** `updatedDateTime` follows publishedDateTime's rules and is not before it; otherwise it is ignored with a warning. */
+function editDate(value: unknown, publishedAt: Date, warnings: FieldProblem[]): Date | undefined {
+  if (value === undefined || value === null) return undefined;
+  const ignore = (reason: string) => {
+    warnings.push({ field: 'updatedDateTime', reason: `${reason} (ignored)` });
+    return undefined;
+  };
+  if (typeof value !== 'string')
+    return ignore(`expected a date-time such as 2026-11-20T09:30:00Z, got ${shown(value)}`);
+  const parsed = parseDateTime(value);
+  if (!parsed.ok) return ignore(parsed.reason);
+  if (parsed.date.getTime() < publishedAt.getTime()) return ignore(`is before publishedDateTime, got ${shown(value)}`);
+  return parsed.date;
 }
 
 function uniqueIgnoringCase(values: string[]): string[] {

@@ -7,6 +7,8 @@ export type SkipReason = 'unpublished' | 'belowQuality' | 'scheduled' | 'duplica
 export interface Skipped {
   file: string;
   reason: SkipReason;
+  /** For a duplicate: the file of the copy that is published. */
+  duplicateOf?: string;
 }
 
 export interface Selection {
@@ -37,16 +39,25 @@ export function selectArticles(articles: readonly Article[], options: { now: Dat
           ? 'scheduled'
           : undefined;
     if (reason) skipped.push({ file: article.file, reason });
-    else eligible.push(article);
+    else eligible.push(asOf(article, options.now));
   }
 
   const firstCopy = new Map<string, Article>();
   for (const article of [...eligible].sort(byOldest)) {
     const key = canonicalUrl(article.originalUrl);
-    if (firstCopy.has(key)) skipped.push({ file: article.file, reason: 'duplicate' });
+    const first = firstCopy.get(key);
+    if (first) skipped.push({ file: article.file, reason: 'duplicate', duplicateOf: first.file });
     else firstCopy.set(key, article);
   }
+  skipped.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { selected: [...firstCopy.values()].sort(byNewest), skipped };
+}
+
+/** An edit dated after `now` has not happened yet: the article shows as it was published until then. */
+function asOf(article: Article, now: Date): Article {
+  if (article.updatedAt === undefined || article.updatedAt.getTime() <= now.getTime()) return article;
+  const { updatedAt: _future, ...published } = article;
+  return published;
 }
 
 function byOldest(a: Article, b: Article): number {

@@ -3,7 +3,7 @@ import type { Article } from './article.ts';
 import type { SiteConfig } from './config.ts';
 import { renderAtom } from './feeds/atom.ts';
 import { type Channel, planChannels } from './feeds/channels.ts';
-import { toFeedItem } from './feeds/items.ts';
+import { idPath, toFeedItem } from './feeds/items.ts';
 import { renderJsonFeed } from './feeds/json-feed.ts';
 import type { FeedDocument, FeedItem, FeedLinks } from './feeds/model.ts';
 import { renderOpml } from './feeds/opml.ts';
@@ -46,8 +46,6 @@ export function isChannelFeedKey(key: string): boolean {
   return /^(topics|categories)\/[^/]+\/(feed\.xml|atom\.xml|feed\.json)$/.test(key);
 }
 
-const EPOCH = new Date(0);
-
 function titleOf(channel: Channel, config: SiteConfig): { title: string; description: string } {
   if (channel.kind === 'site') return { title: config.title, description: config.description };
   const about = channel.kind === 'topic' ? `Articles about ${channel.label}` : `${channel.label} articles`;
@@ -59,10 +57,29 @@ function linksOf(channel: Channel, baseUrl: string): FeedLinks {
   return { rss: at(FILE_NAMES.rss), atom: at(FILE_NAMES.atom), json: at(FILE_NAMES.json) };
 }
 
-/** Renders the whole site. Equal selection (in any order) and config give byte-identical outputs. */
+/** The feed's id: `tag:…:feeds/all`, `tag:…:feeds/topics/ai`, with non-ASCII slugs percent-encoded. */
+export function feedId(idPrefix: string, dir: string): string {
+  return `${idPrefix}feeds/${idPath(dir.replace(/\/$/, '') || 'all')}`;
+}
+
+/** The latest of the items' publication and edit dates. */
+function latestDate(items: readonly FeedItem[]): Date | undefined {
+  let latest: Date | undefined;
+  for (const item of items) {
+    const date = item.updated && item.updated > item.date ? item.updated : item.date;
+    if (!latest || date > latest) latest = date;
+  }
+  return latest;
+}
+
+/**
+ * Renders the whole site. Equal selection (in any order) and config give byte-identical outputs; `now` only dates a
+ * feed that has no items (there is no item date to take, and 1970 would be a lie).
+ */
 export function renderSite(
   selected: readonly Article[],
   config: SiteConfig,
+  options: { now: Date },
 ): { outputs: Output[]; feeds: PublishedFeed[] } {
   // An article appears in several feeds; its (costly) rendering is done once.
   const items = new Map<string, FeedItem>();
@@ -82,13 +99,14 @@ export function renderSite(
     const { title, description } = titleOf(channel, config);
     const links = linksOf(channel, config.baseUrl);
     const document: FeedDocument = {
-      id: `${config.idPrefix}feeds/${channel.dir || 'all/'}`.replace(/\/$/, ''),
+      id: feedId(config.idPrefix, channel.dir),
       title,
       description,
       homeUrl,
       language: config.language,
       author: config.author,
-      updated: shown[0]?.date ?? EPOCH,
+      updated: latestDate(shown) ?? options.now,
+      ...(shown[0] ? { published: shown[0].date } : {}),
       links,
       items: shown,
       ...(config.hubUrl ? { hubUrl: config.hubUrl } : {}),

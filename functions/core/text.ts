@@ -3,9 +3,23 @@
 // Characters XML 1.0 forbids (C0 controls but tab/LF/CR, U+FFFE/U+FFFF, lone surrogates): one stray byte would make a feed unreadable.
 const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
-/** Text as it may appear in any output: well-formed Unicode, no characters XML forbids, outer whitespace trimmed. */
+// Characters that show nothing on their own: whitespace, controls, format characters (zero-width space, word joiner,
+// byte order mark, bidi marks), combining marks with no base, variation selectors, tag characters, and the few letters
+// and symbols that render blank (Hangul fillers, the blank Braille pattern).
+const INVISIBLE = /^[\p{White_Space}\p{Cc}\p{Cf}\p{M}\u115F\u1160\u3164\uFFA0\u2800\u{E0000}-\u{E007F}]*$/u;
+
+/** Whether a person would see anything at all: text made only of invisible characters counts as empty. */
+export function hasVisibleText(value: string): boolean {
+  return !INVISIBLE.test(value);
+}
+
+/**
+ * Text as it may appear in any output: well-formed Unicode, no characters XML forbids, outer whitespace trimmed;
+ * empty when nothing in it is visible.
+ */
 export function cleanText(value: string): string {
-  return withoutForbiddenChars(value).trim();
+  const cleaned = withoutForbiddenChars(value).trim();
+  return hasVisibleText(cleaned) ? cleaned : '';
 }
 
 /** Removes what no XML document may contain; everything else is kept as it is. */
@@ -16,6 +30,22 @@ export function withoutForbiddenChars(value: string): string {
 /** Single-line text: runs of whitespace (including line breaks) become one space. */
 export function cleanLine(value: string): string {
   return cleanText(value).replace(/\s+/g, ' ');
+}
+
+/**
+ * The longest start of `value` that fits in `maxUnits` UTF-16 code units without splitting a character: a surrogate
+ * pair is kept whole or left out whole, so the result is always well-formed.
+ */
+export function cutToUnits(value: string, maxUnits: number): string {
+  if (value.length <= maxUnits) return value;
+  const end = /[\uD800-\uDBFF]/.test(value[maxUnits - 1] ?? '') ? maxUnits - 1 : maxUnits;
+  return value.slice(0, end);
+}
+
+/** `value` shortened to at most `max` characters (code points), marked with an ellipsis when cut: for messages. */
+export function abbreviate(value: string, max: number): string {
+  const chars = Array.from(value);
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : value;
 }
 
 /**
@@ -39,4 +69,12 @@ const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
 /** Escapes text for HTML element content and attribute values alike. */
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+/** Shows a value briefly in a message (`"high"`, `1.5`, `a list`); long text is cut so an error line stays readable. */
+export function shown(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return abbreviate(typeof value === 'string' ? JSON.stringify(value) : String(value), 60);
 }

@@ -31,7 +31,7 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
   const previous = state ? await readManifest(state, source.displayName('')) : undefined;
   const loaded = await loadArticles(source, previous?.manifest ? { previous: previous.manifest } : {});
   const selection = selectArticles(loaded.articles, { now: request.now, minQuality: config.minQuality });
-  const { outputs, feeds } = renderSite(selection.selected, config);
+  const { outputs, feeds } = renderSite(selection.selected, config, { now: request.now });
   const written = await publishOutputs(request.destination, outputs, {
     ...(request.cacheControl ? { cacheControl: request.cacheControl } : {}),
   });

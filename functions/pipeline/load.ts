@@ -1,8 +1,8 @@
 // Source → articles: list the source, fetch and parse only what the manifest does not already know (bounded
 // concurrency), and return the articles, the rejections and the manifest for the next run.
 import pLimit from 'p-limit';
-import { type Article, type FieldProblem, parseArticle } from '../core/article.ts';
-import { isUnlisted, type Storage } from '../storage/port.ts';
+import { type Article, type FieldProblem, LIMITS, parseArticle } from '../core/article.ts';
+import { isUnlisted, type Storage, type StoredObject } from '../storage/port.ts';
 import type { CachedResult, Manifest } from './manifest.ts';
 
 export interface Rejection {
@@ -32,6 +32,14 @@ const isArticleKey = (key: string) => /\.md$/i.test(key);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+const tooLarge = (file: string, bytes: number): Rejection => ({
+  file,
+  reason: 'invalid',
+  problems: [
+    { field: 'file', reason: `${bytes} bytes, more than the limit of ${LIMITS.fileBytes} bytes (1 MiB); not read` },
+  ],
+});
+
 async function fetchAndParse(source: Storage, key: string): Promise<CachedResult | Rejection> {
   const file = source.displayName(key);
   let bytes: Uint8Array;
@@ -44,6 +52,8 @@ async function fetchAndParse(source: Storage, key: string): Promise<CachedResult
       problems: [{ field: 'file', reason: `could not be read (${(error as Error).message})` }],
     };
   }
+  // The listing may not have told the size, or the object may have grown since it was listed.
+  if (bytes.byteLength > LIMITS.fileBytes) return tooLarge(file, bytes.byteLength);
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -58,7 +68,7 @@ export async function loadArticles(
   source: Storage,
   options: { previous?: Manifest; concurrency?: number } = {},
 ): Promise<LoadedArticles> {
-  const listed: { key: string; version: string }[] = [];
+  const listed: StoredObject[] = [];
   const unlisted: Rejection[] = [];
   for await (const entry of source.list()) {
     const relevant = isArticleKey(entry.key) || (isUnlisted(entry) && entry.key.endsWith('/'));
@@ -79,8 +89,11 @@ export async function loadArticles(
   const manifest: Manifest = { source: source.displayName(''), entries: new Map() };
   let fetched = 0;
   const results = await Promise.all(
-    listed.map(({ key, version }) =>
+    listed.map(({ key, version, size }) =>
       limit(async () => {
+        if (size !== undefined && size > LIMITS.fileBytes) {
+          return { key, version, result: tooLarge(source.displayName(key), size) };
+        }
         const known = options.previous?.entries.get(key);
         if (known?.version === version) return { key, version, result: known.result };
         fetched += 1;

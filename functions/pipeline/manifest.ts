@@ -38,7 +38,11 @@ const StoredManifest = z.object({
       result: z.union([
         z.object({
           ok: z.literal(true),
-          article: z.looseObject({ id: z.string(), publishedAt: z.iso.datetime() }),
+          article: z.looseObject({
+            id: z.string(),
+            publishedAt: z.iso.datetime(),
+            updatedAt: z.iso.datetime().optional(),
+          }),
           warnings: z.array(Problem),
         }),
         z.object({ ok: z.literal(false), reason: z.literal('invalid'), problems: z.array(Problem) }),
@@ -76,7 +80,11 @@ export async function readManifest(state: Storage, source: string): Promise<Mani
   const stored = (raw as { entries: Record<string, ManifestEntry> }).entries;
   const entries = new Map<string, ManifestEntry>();
   for (const [key, entry] of Object.entries(stored)) {
-    if (entry.result.ok) entry.result.article.publishedAt = new Date(entry.result.article.publishedAt);
+    if (entry.result.ok) {
+      const article = entry.result.article;
+      article.publishedAt = new Date(article.publishedAt);
+      if (article.updatedAt !== undefined) article.updatedAt = new Date(article.updatedAt);
+    }
     entries.set(key, entry);
   }
   return { manifest: { source, entries } };

@@ -1,12 +1,40 @@
 // The local-folder adapter: the embedded default (content/ in, dist/ out). Writes are atomic (temp file + rename).
 import type { Dirent } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { StorageError } from '../core/errors.ts';
-import { assertSafeKey, type Storage, type StoredObject, type WriteOptions, type WriteResult } from './port.ts';
+import { assertSafeKey, type ListEntry, type Storage, type WriteOptions, type WriteResult } from './port.ts';
+
+// ignoreBOM: a name that starts with U+FEFF must keep it, or the decoded path would name another file.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lossyUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+/** The system's reason without the path it repeats: `EACCES: permission denied, scandir '/x'` → `EACCES: permission denied`. */
+function reasonOf(error: unknown): string {
+  return (error as Error).message.replace(/, \w+ '.*$/s, '');
+}
+
+function isInside(path: string, folder: string): boolean {
+  const below = relative(folder, path);
+  return below !== '' && below !== '..' && !below.startsWith(`..${sep}`) && !isAbsolute(below);
+}
+
+// Names come as bytes: Node would decode an invalid UTF-8 name lossily, and the path it then builds does not exist.
+async function readFolder(path: string): Promise<Dirent<Buffer>[]> {
+  const entries = await readdir(path, { withFileTypes: true, encoding: 'buffer' });
+  return entries.sort((a, b) => Buffer.compare(a.name, b.name));
+}
+
+function decodeName(name: Buffer): string | undefined {
+  try {
+    return strictUtf8.decode(name);
+  } catch {
+    return undefined;
+  }
 }
 
 export class FsStorage implements Storage {
@@ -28,26 +56,81 @@ export class FsStorage implements Storage {
     return join(this.root, ...key.split('/'));
   }
 
-  async *list(): AsyncIterable<StoredObject> {
-    let entries: Dirent[];
+  async *list(): AsyncIterable<ListEntry> {
+    let realRoot: string;
+    let entries: Dirent<Buffer>[];
     try {
       if (this.options.createIfMissing) await mkdir(this.root, { recursive: true });
-      entries = await readdir(this.root, { recursive: true, withFileTypes: true });
+      realRoot = await realpath(this.root);
+      entries = await readFolder(this.root);
     } catch (error) {
       throw new StorageError(`Cannot list ${this.root}: ${(error as Error).message}`, 'Unreadable', { cause: error });
     }
+    yield* this.walk(this.root, '', entries, realRoot);
+  }
+
+  private async *walk(
+    folder: string,
+    prefix: string,
+    entries: Dirent<Buffer>[],
+    realRoot: string,
+  ): AsyncGenerator<ListEntry> {
     for (const entry of entries) {
-      if (!entry.isFile() || entry.name.startsWith('.tmp-')) continue;
-      const path = join(entry.parentPath, entry.name);
-      const info = await stat(path);
-      yield { key: relative(this.root, path).split(sep).join('/'), version: `${info.size}-${info.mtimeMs}` };
+      const name = decodeName(entry.name);
+      if (name?.startsWith('.tmp-')) continue; // a write in progress, or one that was interrupted
+      if (name === undefined) {
+        const [kind, end] = entry.isDirectory() ? ['folder', '/'] : ['file', ''];
+        const key = `${prefix}${lossyUtf8.decode(entry.name)}${end}`;
+        yield { key, problem: `the ${kind} name is not valid UTF-8; rename it` };
+      } else if (entry.isDirectory()) {
+        const path = join(folder, name);
+        let children: Dirent<Buffer>[];
+        try {
+          children = await readFolder(path);
+        } catch (error) {
+          yield { key: `${prefix}${name}/`, problem: `the folder cannot be read (${reasonOf(error)})` };
+          continue;
+        }
+        yield* this.walk(path, `${prefix}${name}/`, children, realRoot);
+      } else if (entry.isFile() || entry.isSymbolicLink()) {
+        yield await this.entryAt(join(folder, name), `${prefix}${name}`, entry.isSymbolicLink(), realRoot);
+      }
+    }
+  }
+
+  // A link is served under its own key only when it ends at a regular file inside the root; folder links could loop.
+  private async entryAt(path: string, key: string, isLink: boolean, realRoot: string): Promise<ListEntry> {
+    try {
+      const target = isLink ? await realpath(path) : path;
+      const info = await stat(target);
+      // A linked folder keeps a folder's `/`, so a reader sees that articles may be missing from the listing.
+      const shown = info.isDirectory() ? `${key}/` : key;
+      if (isLink && !isInside(target, realRoot)) {
+        return { key: shown, problem: 'a symbolic link that points outside the content folder; not followed' };
+      }
+      if (info.isDirectory()) return { key: shown, problem: 'a symbolic link to a folder; not followed' };
+      if (!info.isFile()) return { key, problem: 'a symbolic link to something other than a file; not followed' };
+      return { key, version: `${info.size}-${info.mtimeMs}`, size: info.size };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (isLink && (code === 'ENOENT' || code === 'ELOOP')) return { key, problem: 'a broken symbolic link' };
+      return { key, problem: `the file cannot be read (${reasonOf(error)})` };
     }
   }
 
   async read(key: string): Promise<Uint8Array> {
+    const path = this.pathOf(key);
     try {
-      return await readFile(this.pathOf(key));
+      const target = await realpath(path);
+      if (!isInside(target, await realpath(this.root))) {
+        throw new StorageError(
+          `Cannot read ${this.displayName(key)}: a symbolic link leads outside ${this.root}; not followed`,
+          'Unreadable',
+        );
+      }
+      return await readFile(target);
     } catch (error) {
+      if (error instanceof StorageError) throw error;
       const code = isMissing(error) ? 'NotFound' : 'Unreadable';
       throw new StorageError(`Cannot read ${this.displayName(key)}: ${(error as Error).message}`, code, {
         cause: error,
@@ -57,19 +140,31 @@ export class FsStorage implements Storage {
 
   async write(key: string, body: Uint8Array, _options: WriteOptions): Promise<WriteResult> {
     const path = this.pathOf(key);
-    const current = await readFile(path).catch((error) => (isMissing(error) ? undefined : Promise.reject(error)));
-    if (current && Buffer.compare(current, body) === 0) return 'unchanged';
+    const temporary = join(dirname(path), `.tmp-${process.pid}-${key.split('/').at(-1)}`);
     try {
+      const current = await readFile(path).catch((error) => (isMissing(error) ? undefined : Promise.reject(error)));
+      if (current && Buffer.compare(current, body) === 0) return 'unchanged';
       await mkdir(dirname(path), { recursive: true });
-      const temporary = join(dirname(path), `.tmp-${process.pid}-${key.split('/').at(-1)}`);
       await writeFile(temporary, body);
       await rename(temporary, path);
       return 'written';
     } catch (error) {
-      throw new StorageError(`Cannot write ${this.displayName(key)}: ${(error as Error).message}`, 'Unwritable', {
-        cause: error,
-      });
+      await rm(temporary, { force: true }).catch(() => undefined);
+      const reason = (await this.obstacleTo(key)) ?? reasonOf(error);
+      throw new StorageError(`Cannot write ${this.displayName(key)}: ${reason}`, 'Unwritable', { cause: error });
     }
+  }
+
+  /** What stands where `key` or one of its folders should go, in words a person can act on (after a failed write). */
+  private async obstacleTo(key: string): Promise<string | undefined> {
+    const segments = key.split('/');
+    for (let depth = 0; depth < segments.length; depth += 1) {
+      const folder = this.displayName(segments.slice(0, depth).join('/'));
+      const info = await stat(folder).catch(() => undefined);
+      if (info && !info.isDirectory()) return `${folder} is a file, not a folder; move or remove it`;
+    }
+    const info = await stat(this.pathOf(key)).catch(() => undefined);
+    return info?.isDirectory() ? 'a folder is in the way; move or remove it' : undefined;
   }
 
   async delete(key: string): Promise<void> {

@@ -16,7 +16,9 @@ export class MemoryStorage implements Storage {
   }
 
   async *list(): AsyncIterable<StoredObject> {
-    for (const [key, { body }] of this.objects) yield { key, version: createHash('md5').update(body).digest('hex') };
+    for (const [key, { body }] of this.objects) {
+      yield { key, version: createHash('md5').update(body).digest('hex'), size: body.byteLength };
+    }
   }
 
   async read(key: string): Promise<Uint8Array> {

@@ -5,6 +5,8 @@ export interface StoredObject {
   key: string;
   /** Changes whenever the bytes change (S3 ETag, or size and mtime on disk). */
   version: string;
+  /** Size in bytes, when the listing tells it (it lets a reader refuse an oversized object without fetching it). */
+  size?: number;
 }
 
 /**

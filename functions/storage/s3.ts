@@ -53,7 +53,7 @@ export class S3Storage implements Storage {
           const key = object.Key.slice(prefix.length);
           const version = unquote(object.ETag) ?? '';
           seen.set(key, version);
-          yield { key, version };
+          yield { key, version, ...(object.Size === undefined ? {} : { size: object.Size }) };
         }
       }
     } catch (error) {

@@ -17,10 +17,11 @@ describe('selectArticles', () => {
       makeArticle('due', { publishedAt: now }),
     ]);
     expect(ids(result.selected)).toEqual(['due', 'bar']);
+    // Sorted by file, so a report never depends on listing order.
     expect(result.skipped).toEqual([
       { file: 'content/draft.md', reason: 'unpublished' },
-      { file: 'content/weak.md', reason: 'belowQuality' },
       { file: 'content/embargoed.md', reason: 'scheduled' },
+      { file: 'content/weak.md', reason: 'belowQuality' },
     ]);
   });
 
@@ -42,7 +43,20 @@ describe('selectArticles', () => {
       makeArticle('first', { originalUrl: url, publishedAt: new Date('2026-11-21T09:00:00Z') }),
     ]);
     expect(ids(result.selected)).toEqual(['first']);
-    expect(result.skipped).toEqual([{ file: 'content/reupload.md', reason: 'duplicate' }]);
+    expect(result.skipped).toEqual([
+      { file: 'content/reupload.md', reason: 'duplicate', duplicateOf: 'content/first.md' },
+    ]);
+  });
+
+  it('shows an article without its edit until the edit is due (updatedDateTime after now)', () => {
+    const result = select([
+      makeArticle('edited', { updatedAt: new Date('2026-11-24T11:00:00Z') }),
+      makeArticle('edit-later', { updatedAt: new Date('2026-11-24T12:00:01Z') }),
+    ]);
+    const byId = new Map(result.selected.map((a) => [a.id, a]));
+    expect(byId.get('edited')?.updatedAt?.toISOString()).toBe('2026-11-24T11:00:00.000Z');
+    expect(byId.get('edit-later')).toBeDefined();
+    expect(byId.get('edit-later')).not.toHaveProperty('updatedAt');
   });
 
   it('breaks a duplicate tie by the smaller id', () => {

@@ -5,14 +5,20 @@ import { itemId } from '../../functions/core/feeds/items.ts';
 import { CONTENT_TYPES, isChannelFeedKey, type Output, renderSite } from '../../functions/core/site.ts';
 import { makeArticle } from '../support/article.ts';
 import { testConfig } from '../support/site-config.ts';
-import { validateAtom, validateJsonFeed, wellFormedXmlErrors } from '../support/validators.ts';
+import { canonicalXml, strictXmlErrors, validateAtom, validateJsonFeed } from '../support/validators.ts';
+
+/** A parsed XML tree; fed canonical XML (see canonicalXml), so the only entities left are the five XML ones. */
+const xmlTree = (xml: string) =>
+  new XMLParser({ processEntities: true, htmlEntities: false, ignoreAttributes: false }).parse(xml);
 
 const HOSTILE = 'Tom & Jerry <b>not bold</b> ]]> and ]]> "quoted" \'single\' 🎉 مرحبا بالعالم 漢字テスト';
 /** Text that literally contains an entity: exact at the XML level, though lenient readers decode it once more. */
 const LITERAL_ENTITY = 'AT&amp;T &lt;tag&gt;';
+/** The build time: it dates only a feed without items. */
+const NOW = new Date('2026-11-24T12:00:00Z');
 
 function render(articles = [makeArticle('a')], overrides: Record<string, unknown> = {}) {
-  const { outputs, feeds } = renderSite(articles, testConfig(overrides));
+  const { outputs, feeds } = renderSite(articles, testConfig(overrides), { now: NOW });
   const byKey = new Map(outputs.map((o) => [o.key, o]));
   const get = (key: string): Output => {
     const output = byKey.get(key);
@@ -56,19 +62,19 @@ describe('text comes out exactly as written', () => {
     expect(item.tags).toEqual(['R&D', HOSTILE]);
   });
 
-  it('keeps a literal entity exactly, read by a strict XML parser', () => {
+  it('keeps a literal entity exactly, read by a strict XML parser', async () => {
     const site = render([makeArticle('entity', { title: LITERAL_ENTITY, excerpt: LITERAL_ENTITY })]);
-    const strict = new XMLParser({ processEntities: true, htmlEntities: false, ignoreAttributes: false });
-    expect(strict.parse(site.get('feed.xml').body).rss.channel.item.title).toBe(LITERAL_ENTITY);
-    expect(strict.parse(site.get('atom.xml').body).feed.entry.title['#text']).toBe(LITERAL_ENTITY);
+    const parsed = async (key: string) => xmlTree(await canonicalXml(site.get(key).body));
+    expect((await parsed('feed.xml')).rss.channel.item.title).toBe(LITERAL_ENTITY);
+    expect((await parsed('atom.xml')).feed.entry.title['#text']).toBe(LITERAL_ENTITY);
     expect(site.json('feed.json').items[0].title).toBe(LITERAL_ENTITY);
   });
 
-  it('in well-formed XML everywhere', () => {
+  it('in well-formed XML everywhere', async () => {
     for (const output of site.outputs.filter(
       (o) => o.contentType !== CONTENT_TYPES.json && o.contentType !== CONTENT_TYPES.html,
     )) {
-      expect(wellFormedXmlErrors(output.body), output.key).toEqual([]);
+      expect(await strictXmlErrors(output.body), output.key).toEqual([]);
     }
   });
 });
@@ -102,9 +108,9 @@ describe('feeds pass validators that did not write them', () => {
     expect(validateJsonFeed(site.get(key).body)).toEqual([]);
   });
 
-  it.each(feedKeys.filter((k) => k.endsWith('feed.xml')))('%s is RSS 2.0 a reader can parse', (key) => {
+  it.each(feedKeys.filter((k) => k.endsWith('feed.xml')))('%s is RSS 2.0 a reader can parse', async (key) => {
     const body = site.get(key).body;
-    expect(wellFormedXmlErrors(body)).toEqual([]);
+    expect(await strictXmlErrors(body)).toEqual([]);
     const feed = parseFeed(body);
     expect(feed.meta.type).toBe('rss');
     expect(feed.items.length).toBeGreaterThan(0);
@@ -185,10 +191,38 @@ describe('stable, deterministic output', () => {
     expect(render(articles).outputs).toEqual(render([...articles].reverse()).outputs);
   });
 
-  it('dates an empty feed at the Unix epoch', () => {
+  it('dates an empty feed by the build time, never 1970', () => {
     const site = render([]);
-    expect(site.get('atom.xml').body).toContain('<updated>1970-01-01T00:00:00Z</updated>');
+    expect(site.get('atom.xml').body).toContain('<updated>2026-11-24T12:00:00Z</updated>');
+    expect(site.get('feed.xml').body).toContain('<lastBuildDate>Tue, 24 Nov 2026 12:00:00 GMT</lastBuildDate>');
+    expect(site.get('feed.xml').body).not.toContain('<pubDate>');
+    for (const output of site.outputs) expect(output.body, output.key).not.toMatch(/1970|Thu, 01 Jan/);
     expect(site.json('feed.json').items).toEqual([]);
+  });
+
+  it('dates items and feeds by their last edit when updatedDateTime is given, and keeps the order by publication', () => {
+    const edited = makeArticle('edited', {
+      publishedAt: new Date('2026-11-01T08:00:00Z'),
+      updatedAt: new Date('2026-11-23T20:00:00Z'),
+    });
+    const newer = makeArticle('newer', { publishedAt: new Date('2026-11-20T08:00:00Z') });
+    const site = render([edited, newer]);
+    const atom = site.get('atom.xml').body;
+    expect(atom).toContain('<updated>2026-11-23T20:00:00Z</updated>\n  <author>');
+    expect(atom).toMatch(
+      /<id>tag:example.org,2026:articles\/edited<\/id>[\s\S]*?<published>2026-11-01T08:00:00Z<\/published>\s*<updated>2026-11-23T20:00:00Z<\/updated>/,
+    );
+    const json = site.json('feed.json');
+    expect(json.items.map((i: { id: string }) => i.id)).toEqual([
+      'tag:example.org,2026:articles/newer',
+      'tag:example.org,2026:articles/edited',
+    ]);
+    expect(json.items[1].date_modified).toBe('2026-11-23T20:00:00Z');
+    expect(json.items[0].date_modified).toBeUndefined();
+    const rss = site.get('feed.xml').body;
+    expect(rss).toContain(
+      '<pubDate>Fri, 20 Nov 2026 08:00:00 GMT</pubDate>\n    <lastBuildDate>Mon, 23 Nov 2026 20:00:00 GMT',
+    );
   });
 });
 
@@ -250,10 +284,10 @@ describe('channels', () => {
     expect(limited.json('topics/ai/feed.json').items).toHaveLength(5);
   });
 
-  it('lists every feed in the OPML file and the index page', () => {
+  it('lists every feed in the OPML file and the index page', async () => {
     const opml = site.get('feeds.opml').body;
     const index = site.get('index.html').body;
-    expect(wellFormedXmlErrors(opml)).toEqual([]);
+    expect(await strictXmlErrors(opml)).toEqual([]);
     for (const url of site.feeds.map((f) => f.links.rss)) {
       expect(opml).toContain(`xmlUrl="${url}"`);
       expect(index).toContain(`href="${url}"`);

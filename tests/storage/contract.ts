@@ -30,6 +30,14 @@ export function storageContract(name: string, make: () => Promise<Storage>, opti
       expect(await keysOf(storage)).toEqual(['a.txt', 'deep/er/b.txt']);
     });
 
+    it("tells each object's size in bytes in the listing", async () => {
+      const storage = await make();
+      await storage.write('a.txt', bytes('beta ü 漢'), meta);
+      const sizes = [];
+      for await (const entry of storage.list()) if (!isUnlisted(entry)) sizes.push(entry.size);
+      expect(sizes).toEqual([11]);
+    });
+
     it('answers "unchanged" and keeps the version when the bytes are the same', async () => {
       const storage = await make();
       await storage.write('a.txt', bytes('alpha'), meta);

@@ -1,6 +1,8 @@
 // The validators must be able to fail: each check here breaks one rule and expects an error.
+import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { validateAtom, validateJsonFeed, wellFormedXmlErrors } from './validators.ts';
+import { validateXML } from 'xmllint-wasm';
+import { strictXmlErrors, validateAtom, validateJsonFeed } from './validators.ts';
 
 const atom = (entry: string, feedExtra = '') => `<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">
@@ -81,9 +83,61 @@ describe('validateJsonFeed (JSON Feed 1.1)', () => {
   });
 });
 
-describe('wellFormedXmlErrors', () => {
-  it('accepts well-formed XML and rejects a bare ampersand', () => {
-    expect(wellFormedXmlErrors('<a>x &amp; y</a>')).toEqual([]);
-    expect(wellFormedXmlErrors('<a>x & y</a>')).not.toEqual([]);
+// Documents that are not well formed (or not namespace-well-formed), each with the libxml2 message that names why.
+const broken: [what: string, xml: string, message: RegExp][] = [
+  ['a forbidden control character in text', '<a>x\u0001y</a>', /PCDATA invalid Char value 1/],
+  ['a < in an attribute value', '<a b="x<y"/>', /Unescaped '<' not allowed in attributes values/],
+  // What wrapping `x]]>y` in one CDATA section without splitting it gives: the section ends early, `y]]>` is left over.
+  [
+    'a CDATA section that ends early, leaving ]]> in the text',
+    '<a><![CDATA[x]]>y]]></a>',
+    /Sequence ']]>' not allowed in content/,
+  ],
+  ['an undeclared namespace prefix', '<media:content/>', /namespace error : Namespace prefix media on content/],
+];
+
+describe('strictXmlErrors (libxml2, namespaces on)', () => {
+  it('accepts a document with its namespaces declared and `]]>` split correctly across two CDATA sections', async () => {
+    const xml = `<?xml version="1.0" encoding="utf-8"?>
+<rss xmlns:media="http://search.yahoo.com/mrss/" version="2.0">
+  <media:content url="https://example.org/a.jpg" media:medium="image"/>
+  <description><![CDATA[x]]]]><![CDATA[>y]]> &amp; z</description>
+</rss>
+`;
+    expect(await strictXmlErrors(xml)).toEqual([]);
+  });
+
+  it('rejects a bare ampersand, naming the line', async () => {
+    expect(await strictXmlErrors('<a>\n<b>x & y</b>\n</a>')).toEqual([
+      'line 2: parser error : xmlParseEntityRef: no name',
+    ]);
+  });
+
+  it.each(broken)('rejects %s', async (_what, xml, message) => {
+    const errors = await strictXmlErrors(xml);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(message);
+  });
+
+  it('rejects an undeclared prefix on an attribute', async () => {
+    expect(await strictXmlErrors('<a x:b="1"/>')).toEqual([
+      'line 1: namespace error : Namespace prefix x for b on a is not defined',
+    ]);
+  });
+
+  it('rejects one namespaced attribute written twice under two prefixes (another error xmllint only prints)', async () => {
+    expect(await strictXmlErrors('<a xmlns:x="urn:u" xmlns:y="urn:u" x:b="1" y:b="2"/>')).toEqual([
+      "line 1: namespace error : Namespaced Attribute b in 'urn:u' redefined",
+    ]);
+  });
+
+  it('counts namespace errors although xmllint itself calls the document valid (it only prints them)', async () => {
+    const result = await validateXML({ xml: '<media:content/>', schema: [] });
+    expect(result).toMatchObject({ valid: true, errors: [] });
+    expect(result.rawOutput).toMatch(/namespace error/);
+  });
+
+  it("fast-xml-parser's XMLValidator accepts every one of these, which is why it is not used", () => {
+    for (const [what, xml] of broken) expect(XMLValidator.validate(xml), what).toBe(true);
   });
 });

@@ -23,7 +23,7 @@ function entry(item: FeedItem) {
     el('link', { rel: 'alternate', type: 'text/html', href: item.url }),
     item.externalUrl && el('link', { rel: 'via', href: item.externalUrl }),
     el('published', {}, rfc3339(item.date)),
-    el('updated', {}, rfc3339(item.date)),
+    el('updated', {}, rfc3339(item.updated ?? item.date)),
     item.credit && person('author', item.credit),
     item.tags.map((tag) => el('category', { term: tag })),
     item.summary !== undefined && el('summary', { type: 'text' }, item.summary),

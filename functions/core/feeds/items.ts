@@ -5,9 +5,18 @@ import { escapeHtml } from '../text.ts';
 import { imageMimeType } from '../urls.ts';
 import type { FeedItem } from './model.ts';
 
-/** `tag:news.example.com,2026:` + `articles/2026/11/story`. Each path segment is percent-encoded; `/` is kept. */
+/**
+ * A path as the specific part of a tag: (RFC 4151) or urn: id: each segment percent-encoded, `/` kept, so the id is
+ * ASCII (`topics/医疗` → `topics/%E5%8C%BB%E7%96%97`). ASCII letters, digits and `-._~!*'()` stay as they are, so ids
+ * published before this rule keep their exact bytes.
+ */
+export function idPath(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
+/** `tag:news.example.com,2026:` + `articles/2026/11/story`. */
 export function itemId(idPrefix: string, articleId: string): string {
-  return `${idPrefix}articles/${articleId.split('/').map(encodeURIComponent).join('/')}`;
+  return `${idPrefix}articles/${idPath(articleId)}`;
 }
 
 function relatedHtml(article: Article): string {
@@ -48,6 +57,7 @@ export function toFeedItem(article: Article, idPrefix: string): FeedItem {
     ...(article.excerpt !== undefined ? { summary: article.excerpt } : {}),
     contentHtml: contentHtml(article),
     date: article.publishedAt,
+    ...(article.updatedAt ? { updated: article.updatedAt } : {}),
     tags: tagsOf(article),
     ...(image ? { image: { ...image, ...(type ? { type } : {}) } } : {}),
     ...(article.provider

@@ -21,6 +21,7 @@ function item(entry: FeedItem) {
     summary: entry.summary,
     image: entry.image?.url,
     date_published: rfc3339(entry.date),
+    date_modified: entry.updated && rfc3339(entry.updated),
     authors: entry.credit ? [compact({ name: entry.credit.name, url: entry.credit.url })] : undefined,
     tags: entry.tags,
   });

@@ -20,6 +20,8 @@ export interface FeedItem {
   /** Sanitized HTML; empty when the article has no body. */
   contentHtml: string;
   date: Date;
+  /** The last edit, when the article records one. */
+  updated?: Date;
   tags: string[];
   image?: FeedImage;
   credit?: { name: string; url?: string };
@@ -38,8 +40,13 @@ export interface FeedDocument {
   homeUrl: string;
   language: string;
   author: { name: string; email?: string; url?: string };
-  /** The newest item's date, so an unchanged feed is byte-identical; the Unix epoch for an empty feed. */
+  /**
+   * The latest date among the items (publication or edit), so an unchanged feed is byte-identical; for a feed with
+   * no items, the time of the build.
+   */
   updated: Date;
+  /** The newest item's publication date; absent for a feed with no items. */
+  published?: Date;
   links: FeedLinks;
   hubUrl?: string;
   logoUrl?: string;

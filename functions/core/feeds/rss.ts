@@ -2,7 +2,14 @@
 import { escapeHtml } from '../text.ts';
 import type { FeedDocument, FeedItem } from './model.ts';
 import { GENERATOR } from './model.ts';
-import { el, xmlDocument } from './xml.ts';
+import { el, plainText, xmlDocument } from './xml.ts';
+
+// One rule per element (RSS Best Practices Profile): `description` (channel and item) and `content:encoded` hold
+// HTML, so text placed there is escaped as HTML first; every other element that a person reads (titles, category,
+// creator, copyright) holds plain text, written with hexadecimal references. No text reaches the feed any other way.
+const html = (name: string, text: string) => el(name, {}, escapeHtml(text));
+const sanitizedHtml = (name: string, markup: string) => el(name, {}, markup);
+const text = plainText;
 
 const NAMESPACES = {
   'xmlns:atom': 'http://www.w3.org/2005/Atom',
@@ -16,15 +23,14 @@ function item(entry: FeedItem) {
   return el(
     'item',
     {},
-    el('title', {}, entry.title),
+    text('title', entry.title),
     el('link', {}, entry.url),
     el('guid', { isPermaLink: 'false' }, entry.id),
     el('pubDate', {}, entry.date.toUTCString()),
-    // description is HTML: the plain-text excerpt is escaped as HTML here, and as XML by the writer.
-    entry.summary !== undefined && el('description', {}, escapeHtml(entry.summary)),
-    entry.contentHtml !== '' && el('content:encoded', {}, entry.contentHtml),
-    entry.credit && el('dc:creator', {}, entry.credit.name),
-    entry.tags.map((tag) => el('category', {}, tag)),
+    entry.summary !== undefined && html('description', entry.summary),
+    entry.contentHtml !== '' && sanitizedHtml('content:encoded', entry.contentHtml),
+    entry.credit && text('dc:creator', entry.credit.name),
+    entry.tags.map((tag) => text('category', tag)),
     // An enclosure needs a real MIME type; without one the image still travels as media:content.
     image?.type && el('enclosure', { url: image.url, length: 0, type: image.type }),
     image &&
@@ -39,21 +45,21 @@ function item(entry: FeedItem) {
 }
 
 export function renderRss(feed: FeedDocument): string {
-  const date = feed.updated.toUTCString();
   const channel = el(
     'channel',
     {},
-    el('title', {}, feed.title),
+    text('title', feed.title),
     el('link', {}, feed.homeUrl),
-    el('description', {}, feed.description),
+    html('description', feed.description),
     el('language', {}, feed.language),
-    feed.copyright && el('copyright', {}, feed.copyright),
-    el('pubDate', {}, date),
-    el('lastBuildDate', {}, date),
+    feed.copyright && text('copyright', feed.copyright),
+    // pubDate: when the newest item was published; lastBuildDate: when the content last changed (an edit counts).
+    feed.published && el('pubDate', {}, feed.published.toUTCString()),
+    el('lastBuildDate', {}, feed.updated.toUTCString()),
     el('generator', {}, GENERATOR),
     el('docs', {}, 'https://www.rssboard.org/rss-specification'),
     feed.logoUrl &&
-      el('image', {}, el('url', {}, feed.logoUrl), el('title', {}, feed.title), el('link', {}, feed.homeUrl)),
+      el('image', {}, el('url', {}, feed.logoUrl), text('title', feed.title), el('link', {}, feed.homeUrl)),
     el('atom:link', { href: feed.links.rss, rel: 'self', type: 'application/rss+xml' }),
     feed.hubUrl && el('atom:link', { href: feed.hubUrl, rel: 'hub' }),
     feed.items.map(item),

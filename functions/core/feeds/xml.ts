@@ -8,6 +8,8 @@ export interface XmlElement {
   name: string;
   attrs: XmlAttrs;
   children: (XmlElement | string)[];
+  /** Plain text written with `&`, `<`, `>` as hexadecimal references (see `plainText`). */
+  hexReferences?: boolean;
 }
 
 /** An element; undefined attributes and `undefined`/`false` children are left out, so optional parts read inline. */
@@ -16,17 +18,40 @@ export function el(name: string, attrs: XmlAttrs = {}, ...children: (XmlChild | 
   return { name, attrs, children: kept };
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+// CR is a reference in content too, as parsers read CR LF and a lone CR as LF (XML 1.0 §2.11); tab and LF stay as is.
+/**
+ * An element holding plain text, as the RSS Best Practices Profile asks: `&`, `<` and `>` as the hexadecimal
+ * references `&#x26;`, `&#x3C;`, `&#x3E;`, the form the widest range of RSS readers shows literally. To an XML parser
+ * it is the same text as `&amp;`/`&lt;`.
+ */
+export function plainText(name: string, value: string): XmlElement {
+  return { name, attrs: {}, children: [value], hexReferences: true };
+}
 
-/** Escapes text for element content and double-quoted attributes alike; `]]>` can never appear unescaped. */
+const TEXT_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\r': '&#13;' };
+// Attribute values: parsers turn tab, LF and CR into spaces (XML 1.0 §3.3.3), so all three become references.
+const ATTRIBUTE_ESCAPES: Record<string, string> = { ...TEXT_ESCAPES, '\t': '&#9;', '\n': '&#10;' };
+
+/** Escapes element content: forbidden characters removed, `&<>"` and CR as references; `]]>` can never appear. */
 export function escapeXml(value: string): string {
-  return withoutForbiddenChars(value).replace(/[&<>"]/g, (c) => ESCAPES[c] ?? c);
+  return withoutForbiddenChars(value).replace(/[&<>"\r]/g, (c) => TEXT_ESCAPES[c] ?? c);
+}
+
+const HEX_ESCAPES: Record<string, string> = { ...TEXT_ESCAPES, '&': '&#x26;', '<': '&#x3C;', '>': '&#x3E;' };
+
+function escapeXmlHex(value: string): string {
+  return withoutForbiddenChars(value).replace(/[&<>"\r]/g, (c) => HEX_ESCAPES[c] ?? c);
+}
+
+/** Escapes a double-quoted attribute value so that a parser reads back exactly the text given, tabs and newlines too. */
+export function escapeXmlAttribute(value: string): string {
+  return withoutForbiddenChars(value).replace(/[&<>"\t\n\r]/g, (c) => ATTRIBUTE_ESCAPES[c] ?? c);
 }
 
 function attributes(attrs: XmlAttrs): string {
   return Object.entries(attrs)
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => ` ${k}="${escapeXml(String(v))}"`)
+    .map(([k, v]) => ` ${k}="${escapeXmlAttribute(String(v))}"`)
     .join('');
 }
 
@@ -35,7 +60,8 @@ function write(node: XmlElement, depth: number): string {
   const open = `${pad}<${node.name}${attributes(node.attrs)}`;
   if (node.children.length === 0) return `${open}/>`;
   if (node.children.every((c) => typeof c === 'string')) {
-    return `${open}>${node.children.map((c) => escapeXml(c as string)).join('')}</${node.name}>`;
+    const escapeText = node.hexReferences ? escapeXmlHex : escapeXml;
+    return `${open}>${node.children.map((c) => escapeText(c as string)).join('')}</${node.name}>`;
   }
   const inner = node.children.map((c) => (typeof c === 'string' ? `${pad}  ${escapeXml(c)}` : write(c, depth + 1)));
   return `${open}>\n${inner.join('\n')}\n${pad}</${node.name}>`;
