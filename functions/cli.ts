@@ -3,10 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeProblem, parseDateTime } from './core/article.ts';
-import { parseSiteConfig, type SiteConfig } from './core/config.ts';
+import { parseSiteConfigText, type SiteConfig } from './core/config.ts';
 import { ConfigError, StorageError } from './core/errors.ts';
+import type { SkipReason } from './core/select.ts';
 import { formatSummary } from './core/summary.ts';
-import { buildFeeds } from './pipeline/build.ts';
+import { parseWebUrl } from './core/urls.ts';
+import { type BuildReport, buildFeeds } from './pipeline/build.ts';
 import { type Location, lazyS3Client, openStorage, parseLocation } from './storage/location.ts';
 
 const USAGE = `Usage: npm start -- [options]
@@ -16,13 +18,19 @@ Builds RSS, Atom and JSON feeds, an OPML list and an index page from Markdown ar
   --content DIR       folder of articles, or s3://bucket/prefix (default: content)
   --out DIR           output folder, or s3://bucket/prefix (default: dist)
   --config FILE       site configuration (default: site.config.json)
+  --base-url URL      override baseUrl, e.g. for a local preview: --base-url "file://$PWD/dist/"
   --min-quality N     override minQuality from the configuration (0-100)
   --now ISO-DATE      the time to build for, e.g. 2026-11-24T12:00:00Z (default: the clock)
-  --json              print the summary and every problem as JSON
+  --allow-shrink      build even when that deletes most topic and category feeds or
+                      publishes nothing where feeds exist (refused otherwise)
+  --no-ping           do not notify the WebSub hub (hubUrl) of the feeds that changed
+  --json              print the summary, every skipped file and every problem as JSON
+  --verbose           also list every skipped file with its reason on stderr
   --help              show this text
 
 Exit status: 0 when the feeds were built (even if some articles were skipped),
-1 when nothing could be built (bad configuration, unreadable content folder), 2 on a usage error.`;
+1 when nothing could be built (bad configuration, unreadable content folder, output in the way),
+2 on a usage error, 3 when the build was refused as a likely mistake (see --allow-shrink).`;
 
 class UsageError extends Error {}
 
@@ -30,9 +38,31 @@ interface CliOptions {
   content: Location;
   out: Location;
   config: string;
+  baseUrl?: string;
   minQuality?: number;
   now: Date;
+  allowShrink: boolean;
+  ping: boolean;
   json: boolean;
+  verbose: boolean;
+}
+
+/** `--base-url`: like baseUrl, or a file: URL so that the output opens straight from the disk. */
+function baseUrlOption(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(
+      `--base-url: expected an absolute URL such as http://localhost:8000/ or file:///path/to/dist/`,
+    );
+  }
+  if (url.protocol !== 'file:') {
+    const web = parseWebUrl(value);
+    if (!web.ok) throw new UsageError(`--base-url: ${web.reason}, got ${JSON.stringify(value)}`);
+  }
+  if (url.search || url.hash) throw new UsageError('--base-url: must not have a query (?…) or fragment (#…)');
+  return url.href.endsWith('/') ? url.href : `${url.href}/`;
 }
 
 function parseOptions(argv: string[], clock: () => Date): CliOptions | 'help' {
@@ -42,9 +72,13 @@ function parseOptions(argv: string[], clock: () => Date): CliOptions | 'help' {
       content: { type: 'string', default: 'content' },
       out: { type: 'string', default: 'dist' },
       config: { type: 'string', default: 'site.config.json' },
+      'base-url': { type: 'string' },
       'min-quality': { type: 'string' },
       now: { type: 'string' },
+      'allow-shrink': { type: 'boolean', default: false },
+      'no-ping': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -77,8 +111,12 @@ function parseOptions(argv: string[], clock: () => Date): CliOptions | 'help' {
     out: location('out', values.out),
     config: values.config,
     now,
+    allowShrink: values['allow-shrink'],
+    ping: !values['no-ping'],
     json: values.json,
+    verbose: values.verbose,
     ...(minQuality === undefined ? {} : { minQuality }),
+    ...(values['base-url'] === undefined ? {} : { baseUrl: baseUrlOption(values['base-url']) }),
   };
 }
 
@@ -89,14 +127,33 @@ async function readConfig(path: string): Promise<SiteConfig> {
   } catch (error) {
     throw new ConfigError(`Cannot read the site configuration ${path}: ${(error as Error).message}`, { cause: error });
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
-  }
-  return parseSiteConfig(raw, path);
+  return parseSiteConfigText(text, path);
 }
+
+/** Problems always (they need a person); skipped files with --verbose; the summary last, on stdout. */
+function printReport(report: BuildReport, verbose: boolean, io: CliIo): void {
+  for (const { file, problems } of report.rejected) {
+    for (const problem of problems) io.stderr(`skipped ${describeProblem(file, problem)}`);
+  }
+  for (const { file, problem } of report.warnings) io.stderr(`warning ${describeProblem(file, problem)}`);
+  if (verbose) {
+    for (const { file, reason, duplicateOf } of report.skipped) {
+      io.stderr(`skipped ${file}: ${SKIP_REASONS[reason]}${duplicateOf ? ` ${duplicateOf}` : ''}`);
+    }
+  }
+  for (const ping of report.pings) {
+    if (!ping.ok) io.stderr(`warning WebSub hub not notified of ${ping.feedUrl}: ${ping.error}`);
+    else if (verbose) io.stderr(`notified the WebSub hub of ${ping.feedUrl}`);
+  }
+  if (!report.refused) io.stdout(formatSummary(report.summary));
+}
+
+const SKIP_REASONS: Record<SkipReason, string> = {
+  unpublished: 'not published (published is not true)',
+  belowQuality: 'quality below minQuality',
+  scheduled: 'dated in the future (publishedDateTime after now)',
+  duplicate: 'a copy of the same story (originalUrl) as',
+};
 
 export interface CliIo {
   stdout: (line: string) => void;
@@ -119,17 +176,22 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const report = await buildFeeds({
       source: openStorage(options.content, s3, 'source'),
       destination: openStorage(options.out, s3, 'destination'),
-      config: options.minQuality === undefined ? config : { ...config, minQuality: options.minQuality },
+      config: {
+        ...config,
+        ...(options.minQuality === undefined ? {} : { minQuality: options.minQuality }),
+        ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
+      },
       now: options.now,
+      allowShrink: options.allowShrink,
+      ping: options.ping ? {} : false,
     });
-    if (options.json) {
-      io.stdout(JSON.stringify(report, null, 2));
-    } else {
-      for (const { file, problems } of report.rejected) {
-        for (const problem of problems) io.stderr(`skipped ${describeProblem(file, problem)}`);
-      }
-      for (const { file, problem } of report.warnings) io.stderr(`warning ${describeProblem(file, problem)}`);
-      io.stdout(formatSummary(report.summary));
+    if (options.json) io.stdout(JSON.stringify(report, null, 2));
+    else printReport(report, options.verbose, io);
+    if (report.refused) {
+      io.stderr(
+        `refused: ${report.refused.reason}; nothing was written or deleted. If that is intended, run again with --allow-shrink.`,
+      );
+      return 3;
     }
     return 0;
   } catch (error) {

@@ -1,13 +1,17 @@
 // CDK entry point (`npx cdk deploy`). Deployment settings come from cdk.json's context (override with -c key=value).
 import { readFileSync } from 'node:fs';
 import { App, Duration } from 'aws-cdk-lib';
+import { parseSiteConfigText } from '../functions/core/config.ts';
 import { NewsfeedsStack } from './stack.ts';
 
 const app = new App();
 const context = (key: string, fallback: string) => String(app.node.tryGetContext(key) ?? fallback);
 
 const configPath = context('siteConfig', 'site.config.json');
-const siteConfig: unknown = JSON.parse(readFileSync(configPath, 'utf8'));
+const configText = readFileSync(configPath, 'utf8');
+// Checked first with the command line's messages (a byte order mark, a mistyped setting), before anything is built.
+parseSiteConfigText(configText, configPath);
+const siteConfig: unknown = JSON.parse(configText);
 
 new NewsfeedsStack(app, context('stackName', 'Newsfeeds'), {
   siteConfig,

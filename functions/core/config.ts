@@ -1,7 +1,7 @@
 // The site configuration: one JSON file, validated once at start-up, with errors a person can act on.
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
-import { cleanLine } from './text.ts';
+import { cleanLine, shown } from './text.ts';
 import { parseWebUrl } from './urls.ts';
 
 const absoluteUrl = (example: string) =>
@@ -18,18 +18,31 @@ const label = (what: string, max: number) =>
     .transform(cleanLine)
     .pipe(z.string().min(1, `expected ${what}`).max(max, `longer than ${max} characters`));
 
-export const SiteConfigSchema = z.object({
+/** `baseUrl` is a folder: a query or fragment would be dropped from every link built on it, silently. */
+const baseFolderUrl = absoluteUrl('https://news.example.com/feeds/').transform((href, ctx) => {
+  const url = new URL(href);
+  if (url.search || url.hash) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must not have a query (?…) or fragment (#…): every link is built below it, e.g. https://news.example.com/feeds/`,
+    });
+    return z.NEVER;
+  }
+  return href.endsWith('/') ? href : `${href}/`;
+});
+
+export const SiteConfigSchema = z.strictObject({
   title: label('the site title', 200),
   description: label('a one-sentence description of the site', 1000),
   /** Where the files of the output folder are served; every link in the feeds starts here. */
-  baseUrl: absoluteUrl('https://news.example.com/feeds/').transform((href) => (href.endsWith('/') ? href : `${href}/`)),
+  baseUrl: baseFolderUrl,
   /** The site's home page, the feeds' `link`. Defaults to baseUrl. */
   siteUrl: absoluteUrl('https://news.example.com/').optional(),
   language: z
     .string()
     .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'expected a language tag such as en or en-GB')
     .default('en'),
-  author: z.object(
+  author: z.strictObject(
     {
       name: label('the author or newsroom name', 200),
       email: z.email('expected an email address').optional(),
@@ -47,8 +60,17 @@ export const SiteConfigSchema = z.object({
       /^(tag:[a-z0-9.-]+,\d{4}(-\d{2}){0,2}:|urn:[a-z0-9][a-z0-9-]{0,31}:([a-z0-9._~-]+:)*)$/i,
       'expected a tag: or urn: prefix ending in a colon, such as tag:news.example.com,2026:',
     ),
-  minQuality: z.number('expected a number from 0 to 100').min(0).max(100).default(40),
-  itemLimit: z.number('expected a whole number of items').int().min(1).max(1000).default(50),
+  minQuality: z
+    .number('expected a number from 0 to 100')
+    .min(0, 'expected a number from 0 to 100')
+    .max(100, 'expected a number from 0 to 100')
+    .default(40),
+  itemLimit: z
+    .number('expected a whole number of items from 1 to 1000')
+    .int('expected a whole number of items from 1 to 1000')
+    .min(1, 'expected a whole number of items from 1 to 1000')
+    .max(1000, 'expected a whole number of items from 1 to 1000')
+    .default(50),
   copyright: label('a copyright line', 300).optional(),
   logoUrl: absoluteUrl('https://news.example.com/logo.png').optional(),
   iconUrl: absoluteUrl('https://news.example.com/favicon.png').optional(),
@@ -58,14 +80,90 @@ export const SiteConfigSchema = z.object({
 
 export type SiteConfig = z.output<typeof SiteConfigSchema>;
 
+/** The value at `path` in the raw input, to tell a missing setting from a wrong one. */
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let value = raw;
+  for (const key of path)
+    value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  return value;
+}
+
+/** The known setting closest to a mistyped one (`itemlimit` → `itemLimit`), if any is close. */
+function closestSetting(name: string, known: readonly string[]): string | undefined {
+  const distance = (a: string, b: string) => {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i += 1) {
+      let diagonal = row[0]!;
+      row[0] = i;
+      for (let j = 1; j <= b.length; j += 1) {
+        const above = row[j]!;
+        row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+        diagonal = above;
+      }
+    }
+    return row[b.length]!;
+  };
+  const scored = known.map((k) => ({ k, d: distance(name.toLowerCase(), k.toLowerCase()) }));
+  const best = scored.sort((a, b) => a.d - b.d || (a.k < b.k ? -1 : 1))[0];
+  return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? best.k : undefined;
+}
+
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  const schema =
+    path.length === 0 ? SiteConfigSchema : path[0] === 'author' ? SiteConfigSchema.shape.author : undefined;
+  return schema ? Object.keys(schema.shape) : [];
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
+  const at = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => {
+      const suggestion = closestSetting(key, knownKeysAt(issue.path));
+      const hint = suggestion
+        ? `; did you mean "${suggestion}"?`
+        : `; known settings: ${knownKeysAt(issue.path).join(', ')}`;
+      return `  ${at([...issue.path, key])}: unknown setting${hint}`;
+    });
+  }
+  const value = valueAt(raw, issue.path);
+  if (value === undefined) return [`  ${at(issue.path)}: missing setting; ${issue.message}`];
+  const got = `, got ${shown(value)}`;
+  return [`  ${at(issue.path)}: ${issue.message}${issue.message.includes(', got ') ? '' : got}`];
+}
+
 /** Validates parsed JSON as the site configuration; `origin` names the file in messages. */
 export function parseSiteConfig(raw: unknown, origin: string): SiteConfig {
   const result = SiteConfigSchema.safeParse(raw);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
-    const field = issue.path.join('.') || '(top level)';
-    const missing = issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined;
-    return `  ${field}: ${missing ? `missing setting; ${issue.message}` : issue.message}`;
-  });
+  const lines = result.error.issues.flatMap((issue) => describeIssue(issue, raw));
   throw new ConfigError(`${origin} is not a valid site configuration:\n${lines.join('\n')}`);
+}
+
+/**
+ * Reads the configuration from the text of a JSON file. An invisible character where JSON expects syntax (a byte
+ * order mark, a zero-width space pasted from a web page) is named with its position, since the parser's own message
+ * shows nothing a person can see.
+ */
+export function parseSiteConfigText(text: string, origin: string): SiteConfig {
+  if (text.startsWith('\uFEFF')) {
+    throw new ConfigError(
+      `${origin} starts with an invisible byte order mark (U+FEFF); save it as UTF-8 without a BOM`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    const invisible = /[\p{Cf}\u00A0\u2028\u2029\u3000]/u.exec(text);
+    if (invisible) {
+      const before = text.slice(0, invisible.index).split('\n');
+      const code = invisible[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+      throw new ConfigError(
+        `${origin} is not valid JSON: line ${before.length}, column ${before.at(-1)!.length + 1} has an invisible character (U+${code}); delete it`,
+        { cause: error },
+      );
+    }
+    throw new ConfigError(`${origin} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return parseSiteConfig(raw, origin);
 }

@@ -76,5 +76,10 @@ export function shown(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  return abbreviate(typeof value === 'string' ? JSON.stringify(value) : String(value), 60);
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  // Invisible characters are spelled out, or a message would show `got ""` for a value that is not empty.
+  return abbreviate(text, 60).replace(
+    /[\p{Cf}\p{Zl}\p{Zp}]/gu,
+    (c) => `\\u${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`,
+  );
 }

@@ -33,11 +33,14 @@ const Settings = z.object({
   [ENV.cacheControl]: z.string().default('public, max-age=300'),
 });
 
-/** SQS batch, EventBridge schedule or a manual `{}`: every trigger means "rebuild now"; the content is not in it. */
+/**
+ * SQS batch, EventBridge schedule or a manual `{}`: every trigger means "rebuild now"; the content is not in it. Only a
+ * manual invocation can lift the shrink guard: `{"allowShrink": true}`.
+ */
 const Trigger = z.union([
   z.object({ Records: z.array(z.object({ messageId: z.string() })) }),
   z.object({ time: z.iso.datetime() }),
-  z.strictObject({}),
+  z.strictObject({ allowShrink: z.boolean().optional() }),
 ]);
 
 /** Builds the handler from an environment: settings are checked once, clients are created once per container. */
@@ -59,17 +62,26 @@ export function createBuildHandler(env: Record<string, string | undefined>) {
       config: settings[ENV.siteConfig],
       now,
       cacheControl: settings[ENV.cacheControl],
+      allowShrink: 'allowShrink' in trigger && trigger.allowShrink === true,
     });
 
     for (const { file, reason, problems } of report.rejected) {
       for (const problem of problems) log('warn', `article skipped (${reason})`, { file, ...problem });
     }
     for (const { file, problem } of report.warnings) log('warn', 'entry dropped', { file, ...problem });
+    for (const ping of report.pings.filter((p) => !p.ok)) log('warn', 'WebSub hub not notified', { ...ping });
+    if (report.refused) {
+      // The invocation still succeeds: retrying would be refused again and only fill the dead-letter queue. An alarm
+      // matches `code = "ShrinkRefused"`; a person then fixes the content or invokes with {"allowShrink": true}.
+      log('error', 'build refused: it would shrink the site; nothing was written', { ...report.refused });
+      return report.summary;
+    }
     log('info', 'feeds built', {
       ...report.summary,
       triggeredBy: 'Records' in trigger ? `sqs:${trigger.Records.length}` : 'time' in trigger ? 'schedule' : 'manual',
       fetched: report.incremental.fetched,
       fullRebuildBecause: report.incremental.fullRebuildBecause,
+      hubNotified: report.pings.filter((p) => p.ok).length,
       requests: { ...requests },
       durationMs: Date.now() - started,
     });

@@ -1,12 +1,14 @@
 // The whole job, top to bottom: source → articles → selection → outputs → destination. Handlers and the CLI call this.
 import type { SiteConfig } from '../core/config.ts';
-import { selectArticles } from '../core/select.ts';
-import { renderSite } from '../core/site.ts';
+import { type Skipped, selectArticles } from '../core/select.ts';
+import type { ShrinkRefusal } from '../core/shrink.ts';
+import { FILE_NAMES, renderSite } from '../core/site.ts';
 import { type BuildSummary, emptySkipped } from '../core/summary.ts';
 import type { Storage } from '../storage/port.ts';
 import { loadArticles, type Rejection, type Warning } from './load.ts';
 import { readManifest, writeManifest } from './manifest.ts';
 import { publishOutputs } from './publish.ts';
+import { type PingOptions, type PingResult, pingHub } from './websub.ts';
 
 export interface BuildRequest {
   source: Storage;
@@ -17,13 +19,26 @@ export interface BuildRequest {
   /** Articles dated after this are held back until a later run. */
   now: Date;
   cacheControl?: string;
+  /** Lets the build delete most feeds or publish nothing where feeds exist; see core/shrink.ts. */
+  allowShrink?: boolean;
+  /**
+   * How the WebSub hub (config.hubUrl) is told which feeds changed; `false` skips the ping. Without it, the default
+   * settings of pingHub.
+   */
+  ping?: PingOptions | false;
 }
 
 export interface BuildReport {
   summary: BuildSummary;
   rejected: Rejection[];
+  /** Valid articles that were not published, and why: unpublished, below quality, scheduled, duplicate. */
+  skipped: Skipped[];
   warnings: Warning[];
   incremental: { fetched: number; fullRebuildBecause?: string };
+  /** Set when the shrink guard stopped the build: nothing was written or deleted. */
+  refused?: ShrinkRefusal;
+  /** One result per changed feed the hub was told about. */
+  pings: PingResult[];
 }
 
 export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
@@ -32,11 +47,17 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
   const loaded = await loadArticles(source, previous?.manifest ? { previous: previous.manifest } : {});
   const selection = selectArticles(loaded.articles, { now: request.now, minQuality: config.minQuality });
   const { outputs, feeds } = renderSite(selection.selected, config, { now: request.now });
-  const written = await publishOutputs(request.destination, outputs, {
+  const published = await publishOutputs(request.destination, outputs, {
+    published: selection.selected.length,
+    ...(request.allowShrink ? { allowShrink: true } : {}),
     ...(request.cacheControl ? { cacheControl: request.cacheControl } : {}),
   });
   // Last: only a run whose outputs are all written may tell the next run what it can skip.
-  if (state) await writeManifest(state, loaded.manifest);
+  if (state && !published.refused) await writeManifest(state, loaded.manifest);
+  const pings =
+    config.hubUrl && request.ping !== false
+      ? await pingHub(config.hubUrl, changedFeedUrls(published.writtenKeys, config.baseUrl), request.ping)
+      : [];
 
   const skipped = emptySkipped();
   for (const rejection of loaded.rejected) skipped[rejection.reason] += 1;
@@ -52,11 +73,23 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
       published: selection.selected.length,
       skipped,
       warnings: loaded.warnings.length,
-      feeds: feeds.length,
-      outputs: written,
+      feeds: published.refused ? 0 : feeds.length,
+      outputs: published.counts,
     },
     rejected: loaded.rejected,
+    skipped: selection.skipped,
     warnings: loaded.warnings,
     incremental: { fetched: loaded.fetched, ...(fullRebuildBecause ? { fullRebuildBecause } : {}) },
+    ...(published.refused ? { refused: published.refused } : {}),
+    pings,
   };
+}
+
+const FEED_FILES = new Set<string>(Object.values(FILE_NAMES));
+
+/** The public URLs of the feed files a build wrote (a changed feed); OPML and the index page are not feeds. */
+function changedFeedUrls(writtenKeys: readonly string[], baseUrl: string): string[] {
+  return writtenKeys
+    .filter((key) => FEED_FILES.has(key.split('/').at(-1) ?? ''))
+    .map((key) => new URL(key, baseUrl).href);
 }

@@ -1,6 +1,9 @@
-// Outputs → destination: write what changed, then the pages that link to the feeds, then remove feeds that went away.
+// Outputs → destination: check first (nothing in the way, no accidental wipe), then write what changed, then the pages
+// that link to the feeds, then remove feeds that went away.
 import pLimit from 'p-limit';
-import { INDEX_KEY, isChannelFeedKey, OPML_KEY, type Output } from '../core/site.ts';
+import { StorageError } from '../core/errors.ts';
+import { type ShrinkRefusal, shrinkRefusal } from '../core/shrink.ts';
+import { FILE_NAMES, INDEX_KEY, isChannelFeedKey, OPML_KEY, type Output } from '../core/site.ts';
 import { isUnlisted, type Storage } from '../storage/port.ts';
 
 export interface PublishCounts {
@@ -9,24 +12,81 @@ export interface PublishCounts {
   deleted: number;
 }
 
+export type PublishResult =
+  | { refused: undefined; counts: PublishCounts; writtenKeys: string[] }
+  | { refused: ShrinkRefusal; counts: PublishCounts; writtenKeys: [] };
+
+export interface PublishOptions {
+  cacheControl?: string;
+  concurrency?: number;
+  /** How many articles the outputs publish, for the shrink guard. */
+  published: number;
+  /** Lets a build delete most feeds or publish nothing where feeds exist (the shrink guard is off). */
+  allowShrink?: boolean;
+}
+
 const encoder = new TextEncoder();
+
+/** Keys whose place is taken: a file where a folder must go (`topics`), or a folder where a file must go. */
+function collisions(outputs: readonly Output[], existing: ReadonlySet<string>): string[] {
+  const folders = new Set<string>();
+  for (const key of existing) {
+    for (let i = key.indexOf('/'); i !== -1; i = key.indexOf('/', i + 1)) folders.add(key.slice(0, i));
+  }
+  const problems = new Set<string>();
+  for (const { key } of outputs) {
+    if (folders.has(key)) problems.add(`${key}: a folder is in the way; move or remove it`);
+    for (let i = key.indexOf('/'); i !== -1; i = key.indexOf('/', i + 1)) {
+      const parent = key.slice(0, i);
+      if (existing.has(parent)) problems.add(`${parent}: a file stands where a folder must go; move or remove it`);
+    }
+  }
+  return [...problems].sort();
+}
+
+/** How many items the site's JSON Feed holds now; 0 when it is missing or unreadable. */
+async function siteFeedItems(destination: Storage, existing: ReadonlySet<string>): Promise<number> {
+  if (!existing.has(FILE_NAMES.json)) return 0;
+  try {
+    const feed = JSON.parse(new TextDecoder().decode(await destination.read(FILE_NAMES.json))) as { items?: unknown };
+    return Array.isArray(feed.items) ? feed.items.length : 0;
+  } catch {
+    return 0;
+  }
+}
 
 export async function publishOutputs(
   destination: Storage,
   outputs: readonly Output[],
-  options: { cacheControl?: string; concurrency?: number } = {},
-): Promise<PublishCounts> {
+  options: PublishOptions,
+): Promise<PublishResult> {
   const counts: PublishCounts = { written: 0, unchanged: 0, deleted: 0 };
   const limit = pLimit(options.concurrency ?? 16);
-  // One listing up front: it finds feeds that went away, and lets the S3 adapter compare ETags instead of asking
-  // about every output.
+  // One listing up front: it finds feeds that went away and whatever is in the way, and lets the S3 adapter compare
+  // ETags instead of asking about every output.
   const produced = new Set(outputs.map((o) => o.key));
-  const stale: string[] = [];
-  for await (const entry of destination.list()) {
-    if (isUnlisted(entry)) continue;
-    if (isChannelFeedKey(entry.key) && !produced.has(entry.key)) stale.push(entry.key);
+  const existing = new Set<string>();
+  for await (const entry of destination.list()) if (!isUnlisted(entry)) existing.add(entry.key);
+  const stale = [...existing].filter((key) => isChannelFeedKey(key) && !produced.has(key)).sort();
+
+  // Checked before anything is written, so a refused or impossible build leaves the site exactly as it was.
+  const blocked = collisions(outputs, existing);
+  if (blocked.length > 0) {
+    const where = destination.displayName('');
+    throw new StorageError(`Cannot publish to ${where}:\n${blocked.map((b) => `  ${b}`).join('\n')}`, 'Unwritable');
+  }
+  if (!options.allowShrink) {
+    const needsSiteFeed = options.published === 0;
+    const refused = shrinkRefusal({
+      existingKeys: existing,
+      deletedKeys: stale,
+      published: options.published,
+      siteFeedItems: needsSiteFeed ? await siteFeedItems(destination, existing) : 0,
+    });
+    if (refused) return { refused, counts, writtenKeys: [] };
   }
 
+  const writtenKeys: string[] = [];
   const write = (output: Output) =>
     limit(async () => {
       const result = await destination.write(output.key, encoder.encode(output.body), {
@@ -34,6 +94,7 @@ export async function publishOutputs(
         ...(options.cacheControl ? { cacheControl: options.cacheControl } : {}),
       });
       counts[result] += 1;
+      if (result === 'written') writtenKeys.push(output.key);
     });
   // Pages (OPML, index) link to feeds, so they go last: no link ever points at a feed not written yet.
   const isPage = (o: Output) => o.key === OPML_KEY || o.key === INDEX_KEY;
@@ -42,7 +103,7 @@ export async function publishOutputs(
 
   // A topic or category whose last article went away loses its feed files. Removing (rather than emptying) them
   // makes readers see a 404 instead of a feed that silently never updates again; the index and OPML stop listing it.
-  await Promise.all(stale.sort().map((key) => limit(() => destination.delete(key))));
+  await Promise.all(stale.map((key) => limit(() => destination.delete(key))));
   counts.deleted = stale.length;
-  return counts;
+  return { refused: undefined, counts, writtenKeys: writtenKeys.sort() };
 }

@@ -17,6 +17,7 @@ const report = await buildFeeds({
   destination,
   config: testConfig({ hubUrl: 'https://hub.example.org/' }),
   now: new Date('2026-11-24T12:00:00Z'),
+  ping: false, // the hub is only advertised here; tests/pipeline/build.test.ts pings a local one
 });
 const keys = [...destination.objects.keys()].sort();
 
