@@ -220,6 +220,84 @@ describe('publishedDateTime', () => {
   it('rejects a bare number', () => {
     expect(rejection(date(1700000000))[0]).toContain('publishedDateTime: expected a date-time');
   });
+
+  it.each([
+    ['2026-11-23 10:00:00 +0100', '2026-11-23T09:00:00.000Z'], // Jekyll's default: a space before the zone too
+    ['2026-11-23 10:00:00 +01:00', '2026-11-23T09:00:00.000Z'],
+    ['2026-11-23 10:00:00 -0530', '2026-11-23T15:30:00.000Z'],
+    ['2026-11-23 10:00:00.5 +0100', '2026-11-23T09:00:00.500Z'],
+    ['2026-11-23 10:00 +0100', '2026-11-23T09:00:00.000Z'],
+    ['2026-11-23t10:00:00z', '2026-11-23T10:00:00.000Z'],
+    ['2026-11-23 10:00:00 UTC', '2026-11-23T10:00:00.000Z'],
+    ['2026-11-23T10:00:00.123456789+00:00', '2026-11-23T10:00:00.123Z'],
+  ])('accepts %s', (value, instant) => {
+    expect(accepted(date(value)).article.publishedAt.toISOString()).toBe(instant);
+  });
+
+  it.each(['2026-11-23 10:00:00 +2400', '2026-11-23 10:00:00 +0160', '2026-11-23 10:00:00  +0100'])(
+    'rejects %s, whose zone is not real or not where a zone goes',
+    (value) => {
+      expect(rejection(date(value))[0]).toMatch(/publishedDateTime: (not a real date-time|expected a date-time)/);
+    },
+  );
+});
+
+describe('updatedDateTime', () => {
+  const edited = (value: unknown) => parseFields({ publishedDateTime: '2026-11-20T09:30:00Z', updatedDateTime: value });
+
+  it('records the last edit, by the same rules as publishedDateTime', () => {
+    const { article, warnings } = accepted(edited('2026-11-23 10:00:00 +0100'));
+    expect(article.updatedAt?.toISOString()).toBe('2026-11-23T09:00:00.000Z');
+    expect(article.publishedAt.toISOString()).toBe('2026-11-20T09:30:00.000Z');
+    expect(warnings).toEqual([]);
+  });
+
+  it('is optional', () => {
+    expect(accepted(edited(undefined)).article).not.toHaveProperty('updatedAt');
+  });
+
+  it.each([
+    ['2026-11-19T09:00:00Z', 'is before publishedDateTime, got "2026-11-19T09:00:00Z" (ignored)'],
+    ['2026-11-23', 'has no time zone; add Z (UTC) or an offset such as +01:00, got "2026-11-23" (ignored)'],
+    ['yesterday', 'expected a date-time such as 2026-11-20T09:30:00Z, got "yesterday" (ignored)'],
+    [42, 'expected a date-time such as 2026-11-20T09:30:00Z, got 42 (ignored)'],
+  ])('ignores %j with a warning, and still publishes the article', (value, reason) => {
+    const { article, warnings } = accepted(edited(value));
+    expect(article).not.toHaveProperty('updatedAt');
+    expect(warnings).toEqual([{ field: 'updatedDateTime', reason }]);
+  });
+});
+
+describe('text with nothing visible', () => {
+  const INVISIBLE = ['\u200B\u200B', '\u2060', '\uFEFF', '\u200B \u200E\u00AD', '\u3164', '\u034F\u200D'];
+
+  it.each(INVISIBLE)('rejects a title made only of invisible characters (%j)', (title) => {
+    expect(rejection(parseFields({ title }))).toEqual(['content/story.md: title: expected a title, got empty text']);
+  });
+
+  it.each([
+    ['topics', ['Energy', '\u200B'], 'topics[1]: expected a topic name, got empty text'],
+    ['category', '\u2060\u2060', 'category: expected a category name, got empty text'],
+    ['provider', { name: '\uFEFF' }, 'provider.name: expected the provider name, got empty text'],
+    ['excerpt', '\u200B', 'excerpt: expected text, got empty text'],
+  ])('treats an invisible %s as empty', (field, value, message) => {
+    expect(rejection(parseFields({ [field]: value }))).toEqual([`content/story.md: ${message}`]);
+  });
+
+  it('drops a related link whose title is invisible, with a warning', () => {
+    const related = [{ title: '\u200B', webUrl: 'https://other.example/story' }];
+    const { article, warnings } = accepted(parseFields({ related }));
+    expect(article.related).toEqual([]);
+    expect(warnings.map((w) => w.field)).toEqual(['related[0].title']);
+  });
+
+  it('treats a body of only invisible characters as no body', () => {
+    expect(accepted(parseFields({}, '\u200B\n\u2060\n')).article.body).toBe('');
+  });
+
+  it('keeps visible text that merely contains invisible characters', () => {
+    expect(accepted(parseFields({ title: 'Fusion\u200B power' })).article.title).toBe('Fusion\u200B power');
+  });
 });
 
 describe('length limits', () => {
@@ -303,5 +381,55 @@ describe('the secured field', () => {
     const result = parse(source);
     expect(result.ok).toBe(false);
     expect(JSON.stringify(result)).not.toContain(SECRET.slice(0, 20));
+  });
+
+  // Each form makes js-yaml quote a piece of the secured value in its reason (before the fix, on stderr and in --json).
+  it.each([
+    ['an unknown alias', 'secured: *TOPSECRET-abc123', 'unidentified alias'],
+    ['a verbatim tag', 'secured: !<tag:TOPSECRET-abc123> x', 'unknown tag'],
+    ['a local tag', 'secured: !TOPSECRET-abc123 x', 'unknown tag'],
+    ['an undeclared tag handle', 'secured: !TOPSECRET-abc123!x y', 'undeclared tag handle'],
+    ['a bad escape', 'secured: "TOPSECRET-abc123\\q"', 'unknown escape sequence'],
+    ['bad indentation', 'secured: TOPSECRET-abc123\n  bad: TOPSECRET-abc123\n x', 'bad indentation of a mapping entry'],
+    ['an unterminated quote', 'secured: "TOPSECRET-abc123\nTOPSECRET-abc123: x', 'unexpected end of the stream'],
+    ['a duplicate anchor', 'secured: &TOPSECRET-abc123 &TOPSECRET-abc123 x', 'duplication of an anchor property'],
+  ])('is not quoted by a YAML error from %s', (_form, entry, reason) => {
+    const source = `---\ntitle: "x"\n${entry}\nquality: 3\n---\n`;
+    const lines = rejection(parse(source));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`content/story.md: front matter: invalid YAML at line `);
+    expect(lines[0]).toContain(reason);
+    expect(lines[0]).not.toContain('TOPSECRET');
+  });
+
+  it('is refused when a YAML alias copies it into a published field, and the value is never shown', () => {
+    const source = `---\n${articleFile(validFields({ secured: undefined })).slice(4)}`.replace(
+      /^excerpt: .*$/m,
+      'secured: &s TOPSECRET-abc123\nexcerpt: *s',
+    );
+    expect(rejection(parse(source))).toEqual([
+      'content/story.md: excerpt: repeats the private secured value (a YAML alias or a paste?); the article is not published',
+    ]);
+  });
+
+  it('is refused when an alias copies it into a field whose error would quote the value', () => {
+    const source = articleFile(validFields({ secured: undefined, quality: undefined })).replace(
+      /^---\n/,
+      '---\nsecured: &s TOPSECRET-abc123\nquality: *s\n',
+    );
+    const lines = rejection(parse(source));
+    expect(lines).toEqual([expect.stringContaining('content/story.md: quality: repeats the private secured value')]);
+    expect(lines.join('\n')).not.toContain('TOPSECRET');
+  });
+
+  it('is refused when pasted into the body', () => {
+    expect(rejection(parseFields({}, `Leaked: ${SECRET}`))).toEqual([
+      'content/story.md: body: repeats the private secured value (a YAML alias or a paste?); the article is not published',
+    ]);
+  });
+
+  it('may be repeated by the secured entry of a related link, which is just as private', () => {
+    const related = [{ title: 'Other', webUrl: 'https://other.example/story', secured: SECRET }];
+    expect(accepted(parseFields({ related })).article.related).toHaveLength(1);
   });
 });

@@ -330,3 +330,107 @@ describe('hostile bodies', () => {
     expect(html).toContain('<a href="https://news.example.org/relative/path">relative</a>');
   });
 });
+
+describe('one rule per element for text and HTML, with hostile names', () => {
+  const EVIL = '<script>alert(3)</script> & "R&D" <b>bold</b>';
+  const article = makeArticle('evil', {
+    title: EVIL,
+    excerpt: EVIL,
+    topics: [EVIL],
+    category: EVIL,
+    provider: { name: EVIL },
+  });
+  const site = render([article], { title: EVIL, description: EVIL, copyright: EVIL });
+  const topicDir = site.outputs.find((o) => o.key.startsWith('topics/'))!.key.replace(/[^/]+$/, '');
+  const categoryDir = site.outputs.find((o) => o.key.startsWith('categories/'))!.key.replace(/[^/]+$/, '');
+
+  it.each(['', topicDir, categoryDir])(
+    'RSS %s: titles, category, creator and copyright read back as the exact text',
+    async (dir) => {
+      const channel = xmlTree(await canonicalXml(site.get(`${dir}feed.xml`).body)).rss.channel;
+      expect(String(channel.title)).toContain(EVIL);
+      expect(channel.copyright).toBe(EVIL);
+      expect(channel.item.title).toBe(EVIL);
+      expect(channel.item['dc:creator']).toBe(EVIL);
+      expect([channel.item.category].flat()).toEqual([EVIL]);
+    },
+  );
+
+  it.each(['', topicDir, categoryDir])(
+    'RSS %s: descriptions are HTML that shows the text and holds no markup',
+    async (dir) => {
+      const channel = xmlTree(await canonicalXml(site.get(`${dir}feed.xml`).body)).rss.channel;
+      for (const html of [channel.description, channel.item.description]) {
+        expect(html).not.toContain('<');
+        expect(html).toContain('&lt;script&gt;alert(3)&lt;/script&gt; &amp; &quot;R&amp;D&quot;');
+      }
+    },
+  );
+
+  it('RSS writes & < > in plain-text elements as hexadecimal references, as the profile recommends', () => {
+    const rss = site.get(`${topicDir}feed.xml`).body;
+    expect(rss).toContain(
+      '<dc:creator>&#x3C;script&#x3E;alert(3)&#x3C;/script&#x3E; &#x26; &quot;R&#x26;D&quot; &#x3C;b&#x3E;bold&#x3C;/b&#x3E;</dc:creator>',
+    );
+    expect(rss).not.toMatch(/<(title|category|dc:creator|copyright)>[^<]*&(lt|amp|gt);/);
+  });
+
+  it.each(['', topicDir, categoryDir])(
+    'Atom %s: every text construct is type="text" and reads back exactly',
+    async (dir) => {
+      const feed = xmlTree(await canonicalXml(site.get(`${dir}atom.xml`).body)).feed;
+      expect(feed.title['@_type']).toBe('text');
+      expect(String(feed.title['#text'])).toContain(EVIL);
+      expect(feed.subtitle['@_type']).toBe('text');
+      expect(String(feed.subtitle['#text'])).toContain(EVIL);
+      expect(feed.rights['#text']).toBe(EVIL);
+      expect(feed.entry.title['#text']).toBe(EVIL);
+      expect(feed.entry.summary['#text']).toBe(EVIL);
+      expect(feed.entry.author.name).toBe(EVIL);
+      expect([feed.entry.category].flat().map((c: Record<string, string>) => c['@_term'])).toEqual([EVIL]);
+    },
+  );
+
+  it.each(['', topicDir, categoryDir])('JSON Feed %s: text fields hold the exact text', (dir) => {
+    const feed = site.json(`${dir}feed.json`);
+    expect(feed.title).toContain(EVIL);
+    expect(feed.description).toContain(EVIL);
+    expect(feed.items[0].title).toBe(EVIL);
+    expect(feed.items[0].summary).toBe(EVIL);
+    expect(feed.items[0].authors).toEqual([{ name: EVIL }]);
+    expect(feed.items[0].tags).toEqual([EVIL]);
+  });
+});
+
+describe('ids are ASCII IRIs that never change', () => {
+  const TAG_URI = /^tag:[a-z0-9.-]+,\d{4}(-\d{2}){0,2}:([A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-F]{2})*$/;
+  const site = render([
+    makeArticle('2026/11/naïve story', { topics: ['医疗', 'Énergie verte', 'AI', '🚀 Space'], category: 'Ciência' }),
+  ]);
+
+  it('percent-encodes non-ASCII topic and category slugs in Atom feed ids (RFC 4151 allows only ASCII)', () => {
+    const ids = site.outputs
+      .filter((o) => o.key.endsWith('atom.xml'))
+      .map((o) => /<id>([^<]*)<\/id>/.exec(o.body)?.[1]);
+    expect(ids).toContain('tag:example.org,2026:feeds/topics/%E5%8C%BB%E7%96%97');
+    expect(ids).toContain('tag:example.org,2026:feeds/categories/ciencia');
+    for (const id of ids) expect(id).toMatch(TAG_URI);
+  });
+
+  it('keeps the ids that were valid before: the site feed, ASCII topics and article ids', () => {
+    const atomId = (key: string) => /<id>([^<]*)<\/id>/.exec(site.get(key).body)?.[1];
+    expect(atomId('atom.xml')).toBe('tag:example.org,2026:feeds/all');
+    expect(atomId('topics/ai/atom.xml')).toBe('tag:example.org,2026:feeds/topics/ai');
+    expect(atomId('topics/energie-verte/atom.xml')).toBe('tag:example.org,2026:feeds/topics/energie-verte');
+    expect(site.json('feed.json').items[0].id).toBe('tag:example.org,2026:articles/2026/11/na%C3%AFve%20story');
+  });
+
+  it('gives every item id in every format the tag: syntax', () => {
+    for (const output of site.outputs.filter((o) => /\.(xml|json)$/.test(o.key))) {
+      for (const [, id] of output.body.matchAll(/<(?:id|guid)[^>]*>([^<]*)</g)) expect(id, output.key).toMatch(TAG_URI);
+      if (output.key.endsWith('.json')) {
+        for (const item of JSON.parse(output.body).items) expect(item.id).toMatch(TAG_URI);
+      }
+    }
+  });
+});
