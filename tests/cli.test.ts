@@ -1,5 +1,8 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it, vi } from 'vitest';
 import { runCli } from '../functions/cli.ts';
@@ -225,6 +228,193 @@ describe('the command line on S3', () => {
     for (const file of await listFiles(out)) {
       const object = await s3.send(new GetObjectCommand({ Bucket: site, Key: `feeds/${file}` }));
       expect(await object.Body?.transformToString(), file).toBe(await readFile(join(out, file), 'utf8'));
+    }
+  });
+});
+
+describe('mistakes and odd input on the command line', () => {
+  const latin1 = (dir: string, name: string) => Buffer.concat([Buffer.from(`${dir}/`), Buffer.from(name, 'latin1')]);
+
+  it('publishes everything else when a file name is not UTF-8, and names that file', async () => {
+    const content = await contentFolder({ 'good.md': articleFile() });
+    await writeFile(latin1(content, 'caf\xe9.md'), articleFile());
+    await writeFile(latin1(content, 'caf\xe9.jpg'), 'an image');
+    const { status, stdout, stderr } = await cli(['--content', content, '--out', await tempDir(), '--now', NOW]);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^read 2; published 1; skipped 1 \(unreadable 1\); warnings 1;/);
+    expect(stderr.split('\n')).toEqual([
+      `skipped ${join(content, 'caf\uFFFD.md')}: file: the file name is not valid UTF-8; rename it`,
+      `warning ${join(content, 'caf\uFFFD.jpg')}: file: the file name is not valid UTF-8; rename it`,
+    ]);
+  });
+
+  it('follows a linked article inside the content folder and reports a link that leaves it', async () => {
+    const content = await contentFolder({ 'drafts/story.txt': articleFile() });
+    const outside = join(await tempDir(), 'outside.md');
+    await writeFile(
+      outside,
+      articleFile(validFields({ webUrl: 'https://elsewhere.example/x', originalUrl: undefined })),
+    );
+    await symlink(join(content, 'drafts', 'story.txt'), join(content, 'linked.md'));
+    await symlink(outside, join(content, 'escape.md'));
+    const { stdout, stderr } = await cli(['--content', content, '--out', await tempDir(), '--now', NOW, '--json']);
+    const report = JSON.parse(stdout);
+    expect(report.summary.published).toBe(1);
+    expect(report.rejected).toEqual([
+      {
+        file: join(content, 'escape.md'),
+        reason: 'unreadable',
+        problems: [{ field: 'file', reason: 'a symbolic link that points outside the content folder; not followed' }],
+      },
+    ]);
+    expect(stderr).toBe('');
+  });
+
+  it('refuses, with exit 3, a build that would wipe the site (a mistyped --content), and changes nothing', async () => {
+    const out = await tempDir();
+    await cli(['--out', out, '--now', NOW]);
+    const before = await listFiles(out);
+    const docs = await contentFolder({ 'README.md': '# Not an article\n', 'guide.txt': 'notes' });
+    const { status, stdout, stderr } = await cli(['--content', docs, '--out', out, '--now', NOW]);
+    expect(status).toBe(3);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('refused: the build would publish no article where feeds exist; nothing was written');
+    expect(stderr).toContain('--allow-shrink');
+    expect(await listFiles(out)).toEqual(before);
+  });
+
+  it('builds what was refused when --allow-shrink is given', async () => {
+    const out = await tempDir();
+    await cli(['--out', out, '--now', NOW]);
+    const empty = await tempDir();
+    const { status, stdout } = await cli(['--content', empty, '--out', out, '--now', NOW, '--allow-shrink']);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/published 0; .* deleted [1-9]\d*$/);
+    expect(JSON.parse(await readFile(join(out, 'feed.json'), 'utf8')).items).toEqual([]);
+  });
+
+  it('exits 1 and names the path when a folder is where a feed goes, before writing anything', async () => {
+    const out = await tempDir();
+    await mkdir(join(out, 'feed.xml', 'x'), { recursive: true });
+    const { status, stderr } = await cli(['--out', out, '--now', NOW]);
+    expect(status).toBe(1);
+    expect(stderr).toBe(
+      `Cannot publish to ${out}:\n  ${join(out, 'feed.xml')}: a folder is in the way; move or remove it`,
+    );
+    expect(await listFiles(out)).toEqual([]);
+  });
+
+  it('exits 1 with a clear message when the configuration starts with a byte order mark', async () => {
+    const config = join(await tempDir(), 'site.json');
+    await writeFile(config, `\uFEFF${await readFile('site.config.json', 'utf8')}`);
+    const { status, stderr } = await cli(['--config', config, '--out', await tempDir()]);
+    expect(status).toBe(1);
+    expect(stderr).toBe(`${config} starts with an invisible byte order mark (U+FEFF); save it as UTF-8 without a BOM`);
+  });
+});
+
+describe('reporting skipped files', () => {
+  async function mixedContent() {
+    return contentFolder({
+      'good.md': articleFile(),
+      'draft.md': articleFile(validFields({ published: false, webUrl: 'https://x.example/draft' })),
+      'copy.md': articleFile(validFields({ publishedDateTime: '2026-11-21T09:30:00Z' })),
+    });
+  }
+
+  it('keeps the default output short: no line for an ordinary skip', async () => {
+    const { stderr, stdout } = await cli(['--content', await mixedContent(), '--out', await tempDir(), '--now', NOW]);
+    expect(stderr).toBe('');
+    expect(stdout).toContain('skipped 2 (unpublished 1, duplicate 1)');
+  });
+
+  it('lists every skipped file with its reason on stderr with --verbose', async () => {
+    const content = await mixedContent();
+    const { stderr } = await cli(['--content', content, '--out', await tempDir(), '--now', NOW, '--verbose']);
+    expect(stderr.split('\n')).toEqual([
+      `skipped ${join(content, 'copy.md')}: a copy of the same story (originalUrl) as ${join(content, 'good.md')}`,
+      `skipped ${join(content, 'draft.md')}: not published (published is not true)`,
+    ]);
+  });
+
+  it('lists every skipped file with its reason in --json, duplicates with the file they duplicate', async () => {
+    const content = await mixedContent();
+    const { stdout } = await cli(['--content', content, '--out', await tempDir(), '--now', NOW, '--json']);
+    expect(JSON.parse(stdout).skipped).toEqual([
+      { file: join(content, 'copy.md'), reason: 'duplicate', duplicateOf: join(content, 'good.md') },
+      { file: join(content, 'draft.md'), reason: 'unpublished' },
+    ]);
+  });
+});
+
+describe('--base-url, for a local preview', () => {
+  it('points every link of the index page and the feeds at the given address', async () => {
+    const out = await tempDir();
+    const base = pathToFileURL(`${out}/`).href;
+    const { status } = await cli(['--out', out, '--now', NOW, '--base-url', base]);
+    expect(status).toBe(0);
+    const index = await readFile(join(out, 'index.html'), 'utf8');
+    const links = [...index.matchAll(/href="([^"]+)"/g)].map((m) => m[1] ?? '');
+    expect(links.length).toBeGreaterThan(10);
+    for (const link of links) {
+      expect(link.startsWith(base), link).toBe(true);
+      expect(await readFile(new URL(link)), link).toBeTruthy(); // every link opens a file that exists
+    }
+    expect(await readFile(join(out, 'feed.xml'), 'utf8')).toContain(`<atom:link href="${base}feed.xml" rel="self"`);
+  });
+
+  it('keeps the item ids: they never depend on where the feeds are served', async () => {
+    const [a, b] = [await tempDir(), await tempDir()];
+    await cli(['--out', a, '--now', NOW]);
+    await cli(['--out', b, '--now', NOW, '--base-url', 'http://localhost:8000/']);
+    const ids = async (dir: string) =>
+      JSON.parse(await readFile(join(dir, 'feed.json'), 'utf8')).items.map((i: { id: string }) => i.id);
+    expect(await ids(b)).toEqual(await ids(a));
+  });
+
+  it.each([
+    ['not a url', '--base-url: expected an absolute URL'],
+    ['ftp://x.example/', '--base-url: expected an http(s) URL, got a ftp: URL'],
+    ['http://localhost:8000/?x=1', '--base-url: must not have a query (?…) or fragment (#…)'],
+  ])('exits 2 for --base-url %j', async (value, message) => {
+    const { status, stderr } = await cli(['--base-url', value]);
+    expect(status).toBe(2);
+    expect(stderr).toContain(message);
+  });
+});
+
+describe('the WebSub ping from the command line', () => {
+  async function hubAndConfig() {
+    const pinged: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      req.on('end', () => {
+        pinged.push(new URLSearchParams(body).get('hub.url') ?? '');
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const hubUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const config = join(await tempDir(), 'site.json');
+    const settings = JSON.parse(await readFile('site.config.json', 'utf8'));
+    await writeFile(config, JSON.stringify({ ...settings, hubUrl }));
+    const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    return { pinged, config, close };
+  }
+
+  it('notifies the hub of the feeds it wrote, and of nothing with --no-ping', async () => {
+    const hub = await hubAndConfig();
+    try {
+      await cli(['--config', hub.config, '--out', await tempDir(), '--now', NOW, '--no-ping']);
+      expect(hub.pinged).toEqual([]);
+      await cli(['--config', hub.config, '--out', await tempDir(), '--now', NOW]);
+      expect(hub.pinged).toContain('https://news.example.com/feeds/feed.xml');
+      expect(hub.pinged.every((url) => /\/(feed\.xml|atom\.xml|feed\.json)$/.test(url))).toBe(true);
+    } finally {
+      await hub.close();
     }
   });
 });

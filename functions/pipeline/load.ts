@@ -70,17 +70,18 @@ export async function loadArticles(
 ): Promise<LoadedArticles> {
   const listed: StoredObject[] = [];
   const unlisted: Rejection[] = [];
+  const unlistedOthers: Warning[] = [];
   for await (const entry of source.list()) {
-    const relevant = isArticleKey(entry.key) || (isUnlisted(entry) && entry.key.endsWith('/'));
-    if (!relevant) continue;
-    if (isUnlisted(entry)) {
-      // A folder that cannot be read may hold articles; a file whose name cannot be decoded cannot be fetched.
-      unlisted.push({
-        file: source.displayName(entry.key),
-        reason: 'unreadable',
-        problems: [{ field: 'file', reason: entry.problem }],
-      });
-    } else listed.push(entry);
+    if (!isUnlisted(entry)) {
+      if (isArticleKey(entry.key)) listed.push(entry);
+      continue;
+    }
+    const file = source.displayName(entry.key);
+    const problem = { field: 'file', reason: entry.problem };
+    // An article, or a folder that may hold some, is a skipped article; anything else only deserves a warning.
+    if (isArticleKey(entry.key) || entry.key.endsWith('/')) {
+      unlisted.push({ file, reason: 'unreadable', problems: [problem] });
+    } else unlistedOthers.push({ file, problem });
   }
   listed.sort((a, b) => (a.key < b.key ? -1 : 1));
   unlisted.sort((a, b) => (a.file < b.file ? -1 : 1));
@@ -107,7 +108,7 @@ export async function loadArticles(
     fetched,
     articles: [],
     rejected: [...unlisted],
-    warnings: [],
+    warnings: [...unlistedOthers],
     manifest,
   };
   for (const { key, version, result } of results) {

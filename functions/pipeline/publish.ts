@@ -27,23 +27,6 @@ export interface PublishOptions {
 
 const encoder = new TextEncoder();
 
-/** Keys whose place is taken: a file where a folder must go (`topics`), or a folder where a file must go. */
-function collisions(outputs: readonly Output[], existing: ReadonlySet<string>): string[] {
-  const folders = new Set<string>();
-  for (const key of existing) {
-    for (let i = key.indexOf('/'); i !== -1; i = key.indexOf('/', i + 1)) folders.add(key.slice(0, i));
-  }
-  const problems = new Set<string>();
-  for (const { key } of outputs) {
-    if (folders.has(key)) problems.add(`${key}: a folder is in the way; move or remove it`);
-    for (let i = key.indexOf('/'); i !== -1; i = key.indexOf('/', i + 1)) {
-      const parent = key.slice(0, i);
-      if (existing.has(parent)) problems.add(`${parent}: a file stands where a folder must go; move or remove it`);
-    }
-  }
-  return [...problems].sort();
-}
-
 /** How many items the site's JSON Feed holds now; 0 when it is missing or unreadable. */
 async function siteFeedItems(destination: Storage, existing: ReadonlySet<string>): Promise<number> {
   if (!existing.has(FILE_NAMES.json)) return 0;
@@ -70,10 +53,10 @@ export async function publishOutputs(
   const stale = [...existing].filter((key) => isChannelFeedKey(key) && !produced.has(key)).sort();
 
   // Checked before anything is written, so a refused or impossible build leaves the site exactly as it was.
-  const blocked = collisions(outputs, existing);
+  const blocked = (await destination.obstacles?.([...produced])) ?? [];
   if (blocked.length > 0) {
-    const where = destination.displayName('');
-    throw new StorageError(`Cannot publish to ${where}:\n${blocked.map((b) => `  ${b}`).join('\n')}`, 'Unwritable');
+    const lines = blocked.map((line) => `  ${line}`).join('\n');
+    throw new StorageError(`Cannot publish to ${destination.displayName('')}:\n${lines}`, 'Unwritable');
   }
   if (!options.allowShrink) {
     const needsSiteFeed = options.published === 0;

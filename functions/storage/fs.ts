@@ -29,6 +29,12 @@ async function readFolder(path: string): Promise<Dirent<Buffer>[]> {
   return entries.sort((a, b) => Buffer.compare(a.name, b.name));
 }
 
+/** Whether something other than a folder stands at `path`. */
+async function isFile(path: string): Promise<boolean> {
+  const info = await stat(path).catch(() => undefined);
+  return info !== undefined && !info.isDirectory();
+}
+
 function decodeName(name: Buffer): string | undefined {
   try {
     return strictUtf8.decode(name);
@@ -150,21 +156,40 @@ export class FsStorage implements Storage {
       return 'written';
     } catch (error) {
       await rm(temporary, { force: true }).catch(() => undefined);
-      const reason = (await this.obstacleTo(key)) ?? reasonOf(error);
+      const obstacle = await this.obstacleTo(key);
+      const reason = !obstacle
+        ? reasonOf(error)
+        : obstacle.path === this.displayName(key)
+          ? obstacle.problem
+          : `${obstacle.path} is a file, not a folder; move or remove it`;
       throw new StorageError(`Cannot write ${this.displayName(key)}: ${reason}`, 'Unwritable', { cause: error });
     }
   }
 
-  /** What stands where `key` or one of its folders should go, in words a person can act on (after a failed write). */
-  private async obstacleTo(key: string): Promise<string | undefined> {
+  /**
+   * What stands where `key` or one of its folders should go: its path, and what to do, in words a person can act on.
+   * `folders` remembers what each folder path is, so checking many keys stats each folder once.
+   */
+  private async obstacleTo(
+    key: string,
+    folders = new Map<string, Promise<boolean>>(),
+  ): Promise<{ path: string; problem: string } | undefined> {
     const segments = key.split('/');
     for (let depth = 0; depth < segments.length; depth += 1) {
-      const folder = this.displayName(segments.slice(0, depth).join('/'));
-      const info = await stat(folder).catch(() => undefined);
-      if (info && !info.isDirectory()) return `${folder} is a file, not a folder; move or remove it`;
+      const path = this.displayName(segments.slice(0, depth).join('/'));
+      if (!folders.has(path)) folders.set(path, isFile(path));
+      if (await folders.get(path)) return { path, problem: 'a file stands where a folder must go; move or remove it' };
     }
     const info = await stat(this.pathOf(key)).catch(() => undefined);
-    return info?.isDirectory() ? 'a folder is in the way; move or remove it' : undefined;
+    if (!info?.isDirectory()) return undefined;
+    return { path: this.displayName(key), problem: 'a folder is in the way; move or remove it' };
+  }
+
+  async obstacles(keys: readonly string[]): Promise<string[]> {
+    const folders = new Map<string, Promise<boolean>>();
+    const found = await Promise.all(keys.map((key) => this.obstacleTo(key, folders)));
+    const lines = found.flatMap((obstacle) => (obstacle ? [`${obstacle.path}: ${obstacle.problem}`] : []));
+    return [...new Set(lines)].sort();
   }
 
   async delete(key: string): Promise<void> {

@@ -46,6 +46,11 @@ export interface Storage {
   write(key: string, body: Uint8Array, options: WriteOptions): Promise<WriteResult>;
   /** Removing a missing key is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Where a file and a folder can collide (a file system, unlike S3): each of `keys` that cannot be written because
+   * something stands in its way, as `path: what to do`. Asked before a build writes anything.
+   */
+  obstacles?(keys: readonly string[]): Promise<string[]>;
 }
 
 /** Rejects keys that could escape the storage root or mean different things to different adapters. */

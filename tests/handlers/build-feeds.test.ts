@@ -1,4 +1,4 @@
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { ConfigError } from '../../functions/core/errors.ts';
 import { ENV } from '../../functions/env.ts';
@@ -125,5 +125,56 @@ describe('the feed-builder handler', () => {
   it('rejects an event it does not understand', async () => {
     const { env } = await deployment();
     await expect(createBuildHandler(env)({ time: 'yesterday' })).rejects.toThrow();
+  });
+
+  it('refuses a build that would empty the site: one error line an alarm can match, success, site unchanged', async () => {
+    const { env, site, content, upload } = await deployment();
+    await upload('a.md', articleFile(validFields({ topics: ['Energy'] })));
+    const handler = createBuildHandler(env);
+    captureLogs();
+    await handler(sqsBatch);
+    const before = await admin.send(new HeadObjectCommand({ Bucket: site, Key: 'feeds/topics/energy/feed.xml' }));
+    await admin.send(new DeleteObjectCommand({ Bucket: content, Key: 'articles/a.md' }));
+    logged.length = 0;
+
+    const summary = await handler(sqsBatch); // resolves: a retry would be refused again, into the dead-letter queue
+    expect(summary.outputs).toEqual({ written: 0, unchanged: 0, deleted: 0 });
+    const errors = logged.map((line) => JSON.parse(line)).filter((l) => l.level === 'error');
+    expect(errors).toEqual([
+      {
+        level: 'error',
+        message: 'build refused: it would shrink the site; nothing was written',
+        code: 'ShrinkRefused',
+        reason: 'the build would publish no article where feeds exist',
+        existingFeeds: 2,
+        deletedFeeds: 2,
+        published: 0,
+      },
+    ]);
+    const after = await admin.send(new HeadObjectCommand({ Bucket: site, Key: 'feeds/topics/energy/feed.xml' }));
+    expect(after.ETag).toBe(before.ETag);
+  });
+
+  it('builds what was refused when invoked by hand with {"allowShrink": true}', async () => {
+    const { env, site, content, upload } = await deployment();
+    await upload('a.md', articleFile(validFields({ topics: ['Energy'] })));
+    const handler = createBuildHandler(env);
+    captureLogs();
+    await handler({});
+    await admin.send(new DeleteObjectCommand({ Bucket: content, Key: 'articles/a.md' }));
+    expect((await handler({})).outputs.written).toBe(0);
+    const summary = await handler({ allowShrink: true });
+    expect(summary).toMatchObject({ published: 0, outputs: { deleted: 6 } });
+    await expect(
+      admin.send(new HeadObjectCommand({ Bucket: site, Key: 'feeds/topics/energy/feed.xml' })),
+    ).rejects.toThrow();
+  });
+
+  it('accepts allowShrink only from a manual invocation, and only as true or false', async () => {
+    const { env } = await deployment();
+    const handler = createBuildHandler(env);
+    captureLogs();
+    await expect(handler({ allowShrink: 'yes' })).rejects.toThrow();
+    await expect(handler({ allowShrink: true, extra: 1 })).rejects.toThrow();
   });
 });
