@@ -53,6 +53,9 @@ export class FsStorage implements Storage {
     private readonly options: { createIfMissing?: boolean } = {},
   ) {}
 
+  /** The root with links resolved, found once: every read checks that its target stays below it. */
+  private realRoot: Promise<string> | undefined;
+
   displayName(key: string): string {
     return join(this.root, key);
   }
@@ -128,7 +131,12 @@ export class FsStorage implements Storage {
     const path = this.pathOf(key);
     try {
       const target = await realpath(path);
-      if (!isInside(target, await realpath(this.root))) {
+      // Kept only once found: a root that does not exist yet may be created later (a destination).
+      this.realRoot ??= realpath(this.root).catch((error: unknown) => {
+        this.realRoot = undefined;
+        throw error;
+      });
+      if (!isInside(target, await this.realRoot)) {
         throw new StorageError(
           `Cannot read ${this.displayName(key)}: a symbolic link leads outside ${this.root}; not followed`,
           'Unreadable',
