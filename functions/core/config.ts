@@ -24,7 +24,7 @@ const baseFolderUrl = absoluteUrl('https://news.example.com/feeds/').transform((
   if (url.search || url.hash) {
     ctx.addIssue({
       code: 'custom',
-      message: `must not have a query (?…) or fragment (#…): every link is built below it, e.g. https://news.example.com/feeds/`,
+      message: `got ${shown(ctx.value)}: a query (?…) or fragment (#…) would be lost from every link built below it; use a folder URL such as https://news.example.com/feeds/`,
     });
     return z.NEVER;
   }
@@ -127,8 +127,8 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
   }
   const value = valueAt(raw, issue.path);
   if (value === undefined) return [`  ${at(issue.path)}: missing setting; ${issue.message}`];
-  const got = `, got ${shown(value)}`;
-  return [`  ${at(issue.path)}: ${issue.message}${issue.message.includes(', got ') ? '' : got}`];
+  const got = /\bgot\b/.test(issue.message) ? '' : `, got ${shown(value)}`;
+  return [`  ${at(issue.path)}: ${issue.message}${got}`];
 }
 
 /** Validates parsed JSON as the site configuration; `origin` names the file in messages. */
@@ -137,6 +137,30 @@ export function parseSiteConfig(raw: unknown, origin: string): SiteConfig {
   if (result.success) return result.data;
   const lines = result.error.issues.flatMap((issue) => describeIssue(issue, raw));
   throw new ConfigError(`${origin} is not a valid site configuration:\n${lines.join('\n')}`);
+}
+
+const INVISIBLE = /[\p{Cf}\u00A0\u2028\u2029\u3000]/u;
+
+/** The first invisible character where JSON expects syntax (inside a string it is text, and no error). */
+function invisibleOutsideStrings(text: string): { line: number; column: number; codePoint: string } | undefined {
+  let inString = false;
+  let line = 1;
+  let column = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text[i]!;
+    column += 1;
+    if (char === '\n') {
+      line += 1;
+      column = 0;
+    } else if (inString) {
+      if (char === '\\') i += 1;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (INVISIBLE.test(char)) {
+      return { line, column, codePoint: char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0') };
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -154,12 +178,11 @@ export function parseSiteConfigText(text: string, origin: string): SiteConfig {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    const invisible = /[\p{Cf}\u00A0\u2028\u2029\u3000]/u.exec(text);
+    const invisible = invisibleOutsideStrings(text);
     if (invisible) {
-      const before = text.slice(0, invisible.index).split('\n');
-      const code = invisible[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+      const { line, column, codePoint } = invisible;
       throw new ConfigError(
-        `${origin} is not valid JSON: line ${before.length}, column ${before.at(-1)!.length + 1} has an invisible character (U+${code}); delete it`,
+        `${origin} is not valid JSON: line ${line}, column ${column} has an invisible character (U+${codePoint}); delete it`,
         { cause: error },
       );
     }
