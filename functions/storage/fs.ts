@@ -103,6 +103,9 @@ export class FsStorage implements Storage {
         yield* this.walk(path, `${prefix}${name}/`, children, realRoot);
       } else if (entry.isFile() || entry.isSymbolicLink()) {
         yield await this.entryAt(join(folder, name), `${prefix}${name}`, entry.isSymbolicLink(), realRoot);
+      } else {
+        // A pipe, socket or device: reading a pipe would wait forever.
+        yield { key: `${prefix}${name}`, problem: 'not a regular file (a pipe, socket or device); not read' };
       }
     }
   }

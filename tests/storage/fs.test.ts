@@ -104,6 +104,16 @@ describe('listing a folder with odd entries', () => {
     ]);
   });
 
+  it('reports a named pipe instead of reading it (a read would wait forever), and lists the rest', async () => {
+    const root = await tempDir();
+    await makeFiles(root, [['ok.md', 'ok']]);
+    await runFile('mkfifo', [join(root, 'pipe.md')]);
+    expect(await listAll(new FsStorage(root))).toEqual([
+      { key: 'ok.md', version: expect.any(String), size: expect.any(Number) },
+      { key: 'pipe.md', problem: 'not a regular file (a pipe, socket or device); not read' },
+    ]);
+  });
+
   it('reports a folder it may not read, by its folder key, and lists everything else', async () => {
     const root = await tempDir();
     await makeFiles(root, [
