@@ -1,6 +1,4 @@
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -8,6 +6,7 @@ import { describe, expect, inject, it, vi } from 'vitest';
 import { runCli } from '../functions/cli.ts';
 import { newBucket, testS3Client } from './stand-ins/s3.ts';
 import { articleFile, SECRET, validFields } from './support/article-source.ts';
+import { useHubs } from './support/hub.ts';
 import { useTempDirs } from './support/temp-dir.ts';
 import { strictXmlErrors, validateAtom, validateJsonFeed } from './support/validators.ts';
 
@@ -384,37 +383,17 @@ describe('--base-url, for a local preview', () => {
 });
 
 describe('the WebSub ping from the command line', () => {
-  async function hubAndConfig() {
-    const pinged: string[] = [];
-    const server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => {
-        body += chunk.toString('utf8');
-      });
-      req.on('end', () => {
-        pinged.push(new URLSearchParams(body).get('hub.url') ?? '');
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const hubUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    const config = join(await tempDir(), 'site.json');
-    const settings = JSON.parse(await readFile('site.config.json', 'utf8'));
-    await writeFile(config, JSON.stringify({ ...settings, hubUrl }));
-    const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
-    return { pinged, config, close };
-  }
+  const startHub = useHubs();
 
   it('notifies the hub of the feeds it wrote, and of nothing with --no-ping', async () => {
-    const hub = await hubAndConfig();
-    try {
-      await cli(['--config', hub.config, '--out', await tempDir(), '--now', NOW, '--no-ping']);
-      expect(hub.pinged).toEqual([]);
-      await cli(['--config', hub.config, '--out', await tempDir(), '--now', NOW]);
-      expect(hub.pinged).toContain('https://news.example.com/feeds/feed.xml');
-      expect(hub.pinged.every((url) => /\/(feed\.xml|atom\.xml|feed\.json)$/.test(url))).toBe(true);
-    } finally {
-      await hub.close();
-    }
+    const hub = await startHub();
+    const config = join(await tempDir(), 'site.json');
+    const settings = JSON.parse(await readFile('site.config.json', 'utf8'));
+    await writeFile(config, JSON.stringify({ ...settings, hubUrl: hub.url }));
+    await cli(['--config', config, '--out', await tempDir(), '--now', NOW, '--no-ping']);
+    expect(hub.pinged).toEqual([]);
+    await cli(['--config', config, '--out', await tempDir(), '--now', NOW]);
+    expect(hub.pinged).toContain('https://news.example.com/feeds/feed.xml');
+    expect(hub.pinged.every((url) => /\/(feed\.xml|atom\.xml|feed\.json)$/.test(url))).toBe(true);
   });
 });

@@ -1,39 +1,13 @@
 // The build tells a WebSub hub (a real HTTP server on 127.0.0.1) about exactly the feeds whose bytes changed.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildFeeds } from '../../functions/pipeline/build.ts';
 import { MemoryStorage } from '../../functions/storage/memory.ts';
 import { articleFile, validFields } from '../support/article-source.ts';
+import { useHubs } from '../support/hub.ts';
 import { testConfig } from '../support/site-config.ts';
 
 const now = new Date('2026-11-24T12:00:00Z');
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-});
-
-/** A hub that records each `hub.url` it is told about and answers `status`. */
-async function startHub(status = 204) {
-  const pinged: string[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => {
-      body += chunk.toString('utf8');
-    });
-    req.on('end', () => {
-      const form = new URLSearchParams(body);
-      if (form.get('hub.mode') === 'publish') pinged.push(form.get('hub.url') ?? '');
-      res.writeHead(status).end();
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, pinged };
-}
+const startHub = useHubs();
 
 const story = (n: number, topic: string, title = `Story ${n}`) =>
   articleFile(
