@@ -122,16 +122,10 @@ export function parseDateTime(value: string): { ok: true; date: Date } | { ok: f
       : 'expected a date-time such as 2026-11-20T09:30:00Z';
     return { ok: false, reason: `${reason}, got ${shown(value)}` };
   }
-  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(match[i] ?? 0)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const field = (group: number) => Number(match[group] ?? 0);
+  const [year, month, day, hour, minute, second] = [field(1), field(2), field(3), field(4), field(5), field(6)];
   const millis = Math.floor(Number(`0${match[7] ?? ''}`) * 1000);
-  const [sign, zoneHours, zoneMinutes] = [match[9] === '-' ? -1 : 1, Number(match[10] ?? 0), Number(match[11] ?? 0)];
+  const [sign, zoneHours, zoneMinutes] = [match[9] === '-' ? -1 : 1, field(10), field(11)];
   // Built from the fields rather than by Date.parse, which would roll 30 February over into March.
   const calendar = new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis));
   const valid =
