@@ -24,6 +24,7 @@ Builds RSS, Atom and JSON feeds, an OPML list and an index page from Markdown ar
   --allow-shrink      build even when that deletes most topic and category feeds or
                       publishes nothing where feeds exist (refused otherwise)
   --no-ping           do not notify the WebSub hub (hubUrl) of the feeds that changed
+                      (never done with --base-url)
   --json              print the summary, every skipped file and every problem as JSON
   --verbose           also list every skipped file with its reason on stderr
   --help              show this text
@@ -183,7 +184,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       },
       now: options.now,
       allowShrink: options.allowShrink,
-      ping: options.ping ? {} : false,
+      // A preview (--base-url) has feed URLs no hub could fetch.
+      ping: options.ping && options.baseUrl === undefined ? {} : false,
     });
     if (options.json) io.stdout(JSON.stringify(report, null, 2));
     else printReport(report, options.verbose, io);

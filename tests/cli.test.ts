@@ -396,4 +396,14 @@ describe('the WebSub ping from the command line', () => {
     expect(hub.pinged).toContain('https://news.example.com/feeds/feed.xml');
     expect(hub.pinged.every((url) => /\/(feed\.xml|atom\.xml|feed\.json)$/.test(url))).toBe(true);
   });
+
+  it('does not notify the hub of a preview built with --base-url', async () => {
+    const hub = await startHub();
+    const config = join(await tempDir(), 'site.json');
+    const settings = JSON.parse(await readFile('site.config.json', 'utf8'));
+    await writeFile(config, JSON.stringify({ ...settings, hubUrl: hub.url }));
+    const out = await tempDir();
+    await cli(['--config', config, '--out', out, '--now', NOW, '--base-url', pathToFileURL(`${out}/`).href]);
+    expect(hub.pinged).toEqual([]);
+  });
 });

@@ -2,6 +2,7 @@
 // instead of at their next poll. Best effort: the feeds are already written, so a hub that is down never fails a build.
 import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
+import { abbreviate } from '../core/text.ts';
 
 export interface PingOptions {
   /** Injected for tests and for the Lambda; defaults to global fetch. */
@@ -14,6 +15,11 @@ export interface PingOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Pings in flight at once; default 4. */
   concurrency?: number;
+  /**
+   * All pings of one build together, default 60,000 ms: a hub that hangs must not hold a build (or a Lambda) to its
+   * timeout. Feeds not tried in time are reported as not notified.
+   */
+  budgetMs?: number;
 }
 
 export interface PingResult {
@@ -33,6 +39,9 @@ interface Settings {
   timeoutMs: number;
   attempts: number;
   sleep: (ms: number) => Promise<void>;
+  /** `Date.now()` after which no attempt starts. */
+  deadline: number;
+  budgetMs: number;
 }
 
 const BACKOFF_MS = 500;
@@ -54,17 +63,26 @@ export async function pingHub(
     timeoutMs: options.timeoutMs ?? 5000,
     attempts: atLeastOne(options.attempts, 3),
     sleep: options.sleep ?? ((ms) => delay(ms)),
+    budgetMs: atLeastOne(options.budgetMs, 60_000),
+    deadline: 0,
   };
+  settings.deadline = Date.now() + settings.budgetMs;
   // p-limit throws on a concurrency below 1, and this function promises never to throw.
   const limit = pLimit(atLeastOne(options.concurrency, 4));
   return Promise.all(unique.map((feedUrl) => limit(() => pingFeed(hubUrl, feedUrl, settings))));
 }
 
 async function pingFeed(hubUrl: string, feedUrl: string, settings: Settings): Promise<PingResult> {
+  if (Date.now() >= settings.deadline) {
+    const error = `not sent: the ${settings.budgetMs} ms for all hub pings of this build ran out`;
+    return { feedUrl, ok: false, attempts: 0, error };
+  }
   for (let attempt = 1; ; attempt++) {
-    const outcome = await postOnce(hubUrl, feedUrl, settings);
+    const left = settings.deadline - Date.now();
+    const outcome = await postOnce(hubUrl, feedUrl, settings, Math.max(1, Math.min(settings.timeoutMs, left)));
     if (outcome.ok) return { feedUrl, ok: true, attempts: attempt, status: outcome.status };
-    if (!outcome.retry || attempt >= settings.attempts) {
+    const wait = BACKOFF_MS * 2 ** (attempt - 1);
+    if (!outcome.retry || attempt >= settings.attempts || Date.now() + wait >= settings.deadline) {
       return {
         feedUrl,
         ok: false,
@@ -73,11 +91,11 @@ async function pingFeed(hubUrl: string, feedUrl: string, settings: Settings): Pr
         error: outcome.error,
       };
     }
-    await settings.sleep(BACKOFF_MS * 2 ** (attempt - 1));
+    await settings.sleep(wait);
   }
 }
 
-async function postOnce(hubUrl: string, feedUrl: string, settings: Settings): Promise<Attempt> {
+async function postOnce(hubUrl: string, feedUrl: string, settings: Settings, timeoutMs: number): Promise<Attempt> {
   let response: Response;
   try {
     response = await settings.post(hubUrl, {
@@ -87,10 +105,10 @@ async function postOnce(hubUrl: string, feedUrl: string, settings: Settings): Pr
       body: new URLSearchParams({ 'hub.mode': 'publish', 'hub.url': feedUrl }).toString(),
       // Following a 301/302/303 turns the POST into a GET, whose 200 would look like an accepted ping.
       redirect: 'manual',
-      signal: AbortSignal.timeout(settings.timeoutMs),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    return { ok: false, retry: true, error: describeFailure(error, settings.timeoutMs) };
+    return { ok: false, retry: true, error: describeFailure(error, timeoutMs) };
   }
   // Nothing in a hub's body changes the outcome; discarding it frees the connection for the next ping.
   await response.body?.cancel().catch(() => {});
@@ -123,8 +141,7 @@ function isNamed(error: unknown, name: string): boolean {
 }
 
 function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+  return abbreviate(text.replace(/\s+/g, ' ').trim(), 200);
 }
 
 function atLeastOne(value: number | undefined, fallback: number): number {

@@ -145,6 +145,29 @@ describe('pingHub', () => {
     expect(elapsed).toBeLessThan(2000);
   });
 
+  it('stops within its time budget when the hub hangs, and reports the feeds it had no time for', async () => {
+    const hub = await startHub(() => {});
+    const feeds = ['a', 'b', 'c', 'd'].map((name) => `https://news.example.com/${name}.xml`);
+    const started = performance.now();
+    const results = await pingHub(hub.url, feeds, { timeoutMs: 5000, budgetMs: 300, concurrency: 1, sleep: instantly });
+    expect(performance.now() - started).toBeLessThan(2000);
+    // The attempt's own timeout is cut to the time left (300 ms, or a millisecond less).
+    expect(results[0]).toEqual({
+      feedUrl: feeds[0],
+      ok: false,
+      attempts: 1,
+      error: expect.stringMatching(/^timed out after (299|300) ms$/),
+    });
+    for (const result of results.slice(1)) {
+      expect(result).toEqual({
+        feedUrl: result.feedUrl,
+        ok: false,
+        attempts: 0,
+        error: 'not sent: the 300 ms for all hub pings of this build ran out',
+      });
+    }
+  });
+
   it('retries an attempt that timed out', async () => {
     const hub = await startHub((res, n) => {
       if (n > 1) res.writeHead(204).end();
