@@ -18,7 +18,6 @@ export function el(name: string, attrs: XmlAttrs = {}, ...children: (XmlChild | 
   return { name, attrs, children: kept };
 }
 
-// CR is a reference in content too, as parsers read CR LF and a lone CR as LF (XML 1.0 §2.11); tab and LF stay as is.
 /**
  * An element holding plain text, as the RSS Best Practices Profile asks: `&`, `<` and `>` as the hexadecimal
  * references `&#x26;`, `&#x3C;`, `&#x3E;`, the form the widest range of RSS readers shows literally. To an XML parser
@@ -28,6 +27,7 @@ export function plainText(name: string, value: string): XmlElement {
   return { name, attrs: {}, children: [value], hexReferences: true };
 }
 
+// CR is a reference in content too, as parsers read CR LF and a lone CR as LF (XML 1.0 §2.11); tab and LF stay as is.
 const TEXT_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\r': '&#13;' };
 // Attribute values: parsers turn tab, LF and CR into spaces (XML 1.0 §3.3.3), so all three become references.
 const ATTRIBUTE_ESCAPES: Record<string, string> = { ...TEXT_ESCAPES, '\t': '&#9;', '\n': '&#10;' };
