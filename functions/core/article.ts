@@ -277,36 +277,45 @@ function readFrontMatter(source: string): { data: unknown; body: string } | Fiel
   }
 }
 
-/** Strings of every `secured` entry (related entries carry their own) long enough to recognise elsewhere. */
-function securedStrings(value: unknown, inSecured = false): string[] {
+/**
+ * Walks the front matter once per distinct node and context (inside a `secured` entry or not): a YAML alias is the same
+ * object again, so a file of nested aliases (a "billion laughs") costs what its text costs, not what it expands to.
+ */
+function walkOnce(
+  value: unknown,
+  path: string,
+  visit: (leaf: string, path: string, inSecured: boolean) => void,
+  inSecured = false,
+  seen = { inside: new Set<object>(), outside: new Set<object>() },
+): void {
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-    const text = String(value).trim();
-    // A short value would match ordinary words.
-    return inSecured && text.length >= 8 ? [text] : [];
+    visit(String(value), path, inSecured);
+    return;
   }
-  if (Array.isArray(value)) return value.flatMap((item) => securedStrings(item, inSecured));
-  if (value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([key, item]) => securedStrings(item, inSecured || key === 'secured'));
+  const visited = inSecured ? seen.inside : seen.outside;
+  if (value && typeof value === 'object' && !visited.has(value)) {
+    visited.add(value);
+    const entries = Array.isArray(value)
+      ? value.map((item, i) => [`${path}[${i}]`, item, false] as const)
+      : Object.entries(value).map(([key, item]) => [path ? `${path}.${key}` : key, item, key === 'secured'] as const);
+    for (const [at, item, secured] of entries) walkOnce(item, at, visit, inSecured || secured, seen);
   }
-  return [];
 }
 
-/** The fields (and `body`) outside any `secured` entry whose text contains a string of one. */
+/** The fields (and `body`) outside every `secured` entry (related links carry their own) that repeat one's text. */
 function fieldsRepeatingSecured(data: Record<string, unknown>, body: string): string[] {
-  const secrets = securedStrings(data);
-  if (secrets.length === 0) return [];
+  const secrets = new Set<string>();
+  walkOnce(data, '', (leaf, _path, inSecured) => {
+    // A short value would match ordinary words.
+    if (inSecured && leaf.trim().length >= 8) secrets.add(leaf.trim());
+  });
+  if (secrets.size === 0) return [];
   const found: string[] = [];
-  const visit = (value: unknown, path: string) => {
-    if (typeof value === 'string' || typeof value === 'number') {
-      if (secrets.some((secret) => String(value).includes(secret))) found.push(path);
-    } else if (Array.isArray(value)) {
-      for (const [i, item] of value.entries()) visit(item, `${path}[${i}]`);
-    } else if (value && typeof value === 'object') {
-      for (const [key, item] of Object.entries(value)) if (key !== 'secured') visit(item, `${path}.${key}`);
-    }
-  };
-  for (const [key, value] of Object.entries(data)) if (key !== 'secured') visit(value, key);
-  if (secrets.some((secret) => body.includes(secret))) found.push('body');
+  const repeats = (text: string) => [...secrets].some((secret) => text.includes(secret));
+  walkOnce(data, '', (leaf, path, inSecured) => {
+    if (!inSecured && repeats(leaf)) found.push(path);
+  });
+  if (repeats(body)) found.push('body');
   return found;
 }
 

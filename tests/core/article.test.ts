@@ -422,6 +422,28 @@ describe('the secured field', () => {
     expect(lines.join('\n')).not.toContain('TOPSECRET');
   });
 
+  it('is refused when an alias copies a whole secured mapping into the provider', () => {
+    const source = articleFile(validFields({ secured: undefined, provider: undefined })).replace(
+      /^---\n/,
+      '---\nsecured: &s\n  name: TOPSECRET-abc123\nprovider: *s\n',
+    );
+    expect(rejection(parse(source))).toEqual([
+      'content/story.md: provider.name: repeats the private secured value (a YAML alias or a paste?); the article is not published',
+    ]);
+  });
+
+  it('is looked for once per node, so a file of nested aliases (a billion laughs) is parsed, not expanded', () => {
+    const levels = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
+    for (let i = 1; i <= 12; i += 1)
+      levels.push(
+        `l${i}: &l${i} [${Array(9)
+          .fill(`*l${i - 1}`)
+          .join(', ')}]`,
+      );
+    const source = articleFile(validFields()).replace(/^---\n/, `---\n${levels.join('\n')}\n`);
+    expect(accepted(parse(source)).article.title).toBe('Grid batteries pass their first winter');
+  });
+
   it('is refused when pasted into the body', () => {
     expect(rejection(parseFields({}, `Leaked: ${SECRET}`))).toEqual([
       'content/story.md: body: repeats the private secured value (a YAML alias or a paste?); the article is not published',
