@@ -110,22 +110,57 @@ const webUrl = text('an absolute http(s) URL').transform((value, ctx) => {
 // RFC 3339 / ISO 8601 with a time and a zone. A zone-less time is rejected: its meaning would depend on the machine.
 // A space may stand for the T and before the zone, and the zone may lack its colon: `2026-11-23 10:00:00 +0100` is
 // Jekyll's default format.
-const DATE_TIME =
+const ISO_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)? ?(?:([Zz]|UTC|GMT)|([+-])(\d{2}):?(\d{2}))$/;
+// RFC 2822 (as in RSS and e-mail): `Mon, 23 Nov 2026 10:00:00 +0100`, the weekday optional.
+const MAIL_DATE_TIME =
+  /^(?:(Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2})(?::(\d{2}))? (?:(GMT|UTC|UT|Z)|([+-])(\d{2})(\d{2}))$/;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+interface DateFields {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  millis: number;
+  /** The zone's offset from UTC: +1 east, -1 west. */
+  zoneSign: number;
+  zoneHours: number;
+  zoneMinutes: number;
+  weekday?: string;
+}
+
+function dateFields(text: string): DateFields | undefined {
+  const iso = ISO_DATE_TIME.exec(text);
+  if (iso) {
+    const n = (group: number) => Number(iso[group] ?? 0);
+    const [year, month, day, hour, minute, second] = [n(1), n(2), n(3), n(4), n(5), n(6)];
+    const millis = Math.floor(Number(`0${iso[7] ?? ''}`) * 1000);
+    const zoneSign = iso[9] === '-' ? -1 : 1;
+    return { year, month, day, hour, minute, second, millis, zoneSign, zoneHours: n(10), zoneMinutes: n(11) };
+  }
+  const mail = MAIL_DATE_TIME.exec(text);
+  if (!mail) return undefined;
+  const n = (group: number) => Number(mail[group] ?? 0);
+  const [year, month, day, hour, minute, second] = [n(4), MONTHS.indexOf(mail[3] ?? '') + 1, n(2), n(5), n(6), n(7)];
+  const zoneSign = mail[9] === '-' ? -1 : 1;
+  const zone = { zoneSign, zoneHours: n(10), zoneMinutes: n(11) };
+  return { year, month, day, hour, minute, second, millis: 0, ...zone, ...(mail[1] ? { weekday: mail[1] } : {}) };
+}
 
 export function parseDateTime(value: string): { ok: true; date: Date } | { ok: false; reason: string } {
   const trimmed = value.trim();
-  const match = DATE_TIME.exec(trimmed);
-  if (!match) {
+  const fields = dateFields(trimmed);
+  if (!fields) {
     const reason = /^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(trimmed)
       ? 'has no time zone; add Z (UTC) or an offset such as +01:00'
       : 'expected a date-time such as 2026-11-20T09:30:00Z';
     return { ok: false, reason: `${reason}, got ${shown(value)}` };
   }
-  const field = (group: number) => Number(match[group] ?? 0);
-  const [year, month, day, hour, minute, second] = [field(1), field(2), field(3), field(4), field(5), field(6)];
-  const millis = Math.floor(Number(`0${match[7] ?? ''}`) * 1000);
-  const [sign, zoneHours, zoneMinutes] = [match[9] === '-' ? -1 : 1, field(10), field(11)];
+  const { year, month, day, hour, minute, second, millis, zoneSign, zoneHours, zoneMinutes } = fields;
   // Built from the fields rather than by Date.parse, which would roll 30 February over into March.
   const calendar = new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis));
   const valid =
@@ -136,9 +171,10 @@ export function parseDateTime(value: string): { ok: true; date: Date } | { ok: f
     minute < 60 &&
     second < 60 &&
     zoneHours < 24 &&
-    zoneMinutes < 60;
+    zoneMinutes < 60 &&
+    (fields.weekday === undefined || WEEKDAYS[calendar.getUTCDay()] === fields.weekday);
   if (!valid) return { ok: false, reason: `not a real date-time, got ${shown(value)}` };
-  return { ok: true, date: new Date(calendar.getTime() - sign * (zoneHours * 60 + zoneMinutes) * 60_000) };
+  return { ok: true, date: new Date(calendar.getTime() - zoneSign * (zoneHours * 60 + zoneMinutes) * 60_000) };
 }
 
 const dateTime = text('a date-time such as 2026-11-20T09:30:00Z').transform((value, ctx) => {

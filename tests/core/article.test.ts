@@ -230,16 +230,22 @@ describe('publishedDateTime', () => {
     ['2026-11-23t10:00:00z', '2026-11-23T10:00:00.000Z'],
     ['2026-11-23 10:00:00 UTC', '2026-11-23T10:00:00.000Z'],
     ['2026-11-23T10:00:00.123456789+00:00', '2026-11-23T10:00:00.123Z'],
+    ['Mon, 23 Nov 2026 10:00:00 +0100', '2026-11-23T09:00:00.000Z'], // RFC 2822, as in RSS and mail
+    ['23 Nov 2026 10:00 GMT', '2026-11-23T10:00:00.000Z'],
   ])('accepts %s', (value, instant) => {
     expect(accepted(date(value)).article.publishedAt.toISOString()).toBe(instant);
   });
 
-  it.each(['2026-11-23 10:00:00 +2400', '2026-11-23 10:00:00 +0160', '2026-11-23 10:00:00  +0100'])(
-    'rejects %s, whose zone is not real or not where a zone goes',
-    (value) => {
-      expect(rejection(date(value))[0]).toMatch(/publishedDateTime: (not a real date-time|expected a date-time)/);
-    },
-  );
+  it.each([
+    '2026-11-23 10:00:00 +2400',
+    '2026-11-23 10:00:00 +0160',
+    '2026-11-23 10:00:00  +0100',
+    'Tue, 23 Nov 2026 10:00:00 +0100', // 23 November 2026 is a Monday
+    '31 Nov 2026 10:00:00 GMT',
+    'Mon, 23 Nov 2026 10:00:00', // no zone
+  ])('rejects %s, whose zone is not real or not where a zone goes', (value) => {
+    expect(rejection(date(value))[0]).toMatch(/publishedDateTime: (not a real date-time|expected a date-time)/);
+  });
 });
 
 describe('updatedDateTime', () => {
