@@ -7,6 +7,7 @@ import { parseSiteConfigText, type SiteConfig } from './core/config.ts';
 import { ConfigError, StorageError } from './core/errors.ts';
 import type { SkipReason } from './core/select.ts';
 import { formatSummary } from './core/summary.ts';
+import { printable } from './core/text.ts';
 import { parseWebUrl } from './core/urls.ts';
 import { type BuildReport, buildFeeds } from './pipeline/build.ts';
 import { type Location, lazyS3Client, openStorage, parseLocation } from './storage/location.ts';
@@ -139,7 +140,9 @@ function printReport(report: BuildReport, verbose: boolean, io: CliIo): void {
   for (const { file, problem } of report.warnings) io.stderr(`warning ${describeProblem(file, problem)}`);
   if (verbose) {
     for (const { file, reason, duplicateOf } of report.skipped) {
-      io.stderr(`skipped ${file}: ${SKIP_REASONS[reason]}${duplicateOf ? ` ${duplicateOf}` : ''}`);
+      io.stderr(
+        `skipped ${printable(file)}: ${SKIP_REASONS[reason]}${duplicateOf ? ` ${printable(duplicateOf)}` : ''}`,
+      );
     }
   }
   for (const ping of report.pings) {

@@ -247,6 +247,16 @@ describe('mistakes and odd input on the command line', () => {
     ]);
   });
 
+  it('spells out control characters in a file name, so a name cannot forge a line of output', async () => {
+    const content = await contentFolder({ 'good.md': articleFile() });
+    await writeFile(join(content, 'x\nskipped fake.md'), articleFile(validFields({ quality: 'high' })));
+    const { status, stderr } = await cli(['--content', content, '--out', await tempDir(), '--now', NOW]);
+    expect(status).toBe(0);
+    expect(stderr.split('\n')).toEqual([
+      `skipped ${join(content, 'x\\u000Askipped fake.md')}: quality: expected a number from 0 to 100, got "high"`,
+    ]);
+  });
+
   it('follows a linked article inside the content folder and reports a link that leaves it', async () => {
     const content = await contentFolder({ 'drafts/story.txt': articleFile() });
     const outside = join(await tempDir(), 'outside.md');

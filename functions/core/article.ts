@@ -3,7 +3,7 @@
 import matter from 'gray-matter';
 import yaml from 'js-yaml';
 import { z } from 'zod';
-import { cleanLine, cleanText, shown, truncateAtWord } from './text.ts';
+import { cleanLine, cleanText, printable, shown, truncateAtWord } from './text.ts';
 import { parseWebUrl } from './urls.ts';
 
 /**
@@ -437,5 +437,5 @@ function withoutUndefined<T extends object>(value: T): { [K in keyof T]: Exclude
 
 /** One line per problem: `content/x.md: quality: expected a number from 0 to 100, got "high"`. */
 export function describeProblem(file: string, problem: FieldProblem): string {
-  return `${file}: ${problem.field}: ${problem.reason}`;
+  return `${printable(file)}: ${problem.field}: ${problem.reason}`;
 }

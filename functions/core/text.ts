@@ -83,3 +83,11 @@ export function shown(value: unknown): string {
     (c) => `\\u${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`,
   );
 }
+
+/** A name (a file path) on one line: control characters and line separators spelled out, so no name forges a line. */
+export function printable(name: string): string {
+  return name.replace(
+    /[\p{Cc}\u2028\u2029]/gu,
+    (c) => `\\u${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`,
+  );
+}
