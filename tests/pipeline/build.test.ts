@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { StorageError } from '../../functions/core/errors.ts';
 import { buildFeeds } from '../../functions/pipeline/build.ts';
 import { MemoryStorage } from '../../functions/storage/memory.ts';
-import { articleFile, SECRET, validFields } from '../support/article-source.ts';
+import { numberedArticle, SECRET } from '../support/article-source.ts';
 import { testConfig } from '../support/site-config.ts';
 
 const now = new Date('2026-11-24T12:00:00Z');
@@ -14,16 +14,11 @@ function contentWith(files: Record<string, string>): MemoryStorage {
 }
 
 const story = (n: number, overrides: Record<string, unknown> = {}) =>
-  articleFile(
-    validFields({
-      title: `Story ${n}`,
-      webUrl: `https://news.example.org/${n}`,
-      originalUrl: `https://news.example.org/${n}`,
-      publishedDateTime: `2026-11-${String(10 + n).padStart(2, '0')}T09:00:00Z`,
-      topics: [`Topic ${n % 2}`],
-      ...overrides,
-    }),
-  );
+  numberedArticle(n, {
+    publishedDateTime: `2026-11-${String(10 + n).padStart(2, '0')}T09:00:00Z`,
+    topics: [`Topic ${n % 2}`],
+    ...overrides,
+  });
 
 async function build(source: MemoryStorage, destination = new MemoryStorage()) {
   const report = await buildFeeds({ source, destination, config: testConfig(), now, cacheControl: 'max-age=300' });

@@ -10,7 +10,7 @@ import { MANIFEST_KEY } from '../../functions/pipeline/manifest.ts';
 import { FsStorage } from '../../functions/storage/fs.ts';
 import { MemoryStorage } from '../../functions/storage/memory.ts';
 import { isUnlisted, type Storage } from '../../functions/storage/port.ts';
-import { articleFile, validFields } from '../support/article-source.ts';
+import { numberedArticle } from '../support/article-source.ts';
 import { testConfig } from '../support/site-config.ts';
 import { useTempDirs } from '../support/temp-dir.ts';
 
@@ -18,16 +18,7 @@ const tempDir = useTempDirs();
 const now = new Date('2026-11-24T12:00:00Z');
 
 const story = (n: number, overrides: Record<string, unknown> = {}) =>
-  articleFile(
-    validFields({
-      title: `Story ${n}`,
-      webUrl: `https://news.example.org/${n}`,
-      originalUrl: `https://news.example.org/${n}`,
-      topics: [`Topic ${n}`],
-      category: `Category ${n}`,
-      ...overrides,
-    }),
-  );
+  numberedArticle(n, { topics: [`Topic ${n}`], category: `Category ${n}`, ...overrides });
 
 function contentWith(count: number, from = 1): MemoryStorage {
   const source = new MemoryStorage();

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildFeeds } from '../../functions/pipeline/build.ts';
 import { MemoryStorage } from '../../functions/storage/memory.ts';
-import { articleFile, validFields } from '../support/article-source.ts';
+import { numberedArticle } from '../support/article-source.ts';
 import { useHubs } from '../support/hub.ts';
 import { testConfig } from '../support/site-config.ts';
 
@@ -10,15 +10,7 @@ const now = new Date('2026-11-24T12:00:00Z');
 const startHub = useHubs();
 
 const story = (n: number, topic: string, title = `Story ${n}`) =>
-  articleFile(
-    validFields({
-      title,
-      webUrl: `https://news.example.org/${n}`,
-      originalUrl: `https://news.example.org/${n}`,
-      topics: [topic],
-      category: 'news',
-    }),
-  );
+  numberedArticle(n, { title, topics: [topic], category: 'news' });
 
 function setup(hubUrl: string) {
   const source = new MemoryStorage();

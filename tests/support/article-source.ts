@@ -34,3 +34,9 @@ export function validFields(overrides: Fields = {}): Fields {
 export function articleFile(fields: Fields = validFields(), body = ''): string {
   return `---\n${yaml.dump(fields, { lineWidth: -1 })}---\n${body}`;
 }
+
+/** Article number `n`: its own title and URLs (so it is never a duplicate of another number), the rest valid. */
+export function numberedArticle(n: number, overrides: Fields = {}, body = ''): string {
+  const url = `https://news.example.org/${n}`;
+  return articleFile(validFields({ title: `Story ${n}`, webUrl: url, originalUrl: url, ...overrides }), body);
+}
