@@ -1,5 +1,6 @@
 // The site configuration: one JSON file, validated once at start-up, with errors a person can act on.
 import { z } from 'zod';
+import { isValidTimeZone, WEEKDAYS } from './digest/calendar.ts';
 import { ConfigError } from './errors.ts';
 import { cleanLine, shown } from './text.ts';
 import { parseWebUrl } from './urls.ts';
@@ -30,6 +31,73 @@ const baseFolderUrl = absoluteUrl('https://news.example.com/feeds/').transform((
   }
   return href.endsWith('/') ? href : `${href}/`;
 });
+
+/** An address a message may carry: no display name, no line break, nothing a mail library could read as two. */
+const mailAddress = (example: string) =>
+  z.email(`expected an email address such as ${example}`).max(254, 'longer than 254 characters');
+
+const wholeNumber = (min: number, max: number) =>
+  z
+    .number(`expected a whole number from ${min} to ${max}`)
+    .int(`expected a whole number from ${min} to ${max}`)
+    .min(min, `expected a whole number from ${min} to ${max}`)
+    .max(max, `expected a whole number from ${min} to ${max}`);
+
+/** The tokens a subject template may use; see README, "The weekly digest". */
+export const SUBJECT_TOKENS = ['site', 'number', 'week', 'dates', 'headline'] as const;
+
+const subjectTemplate = label('a subject template such as "{site} #{number}: {headline}"', 200).superRefine(
+  (value, ctx) => {
+    for (const [, name] of value.matchAll(/\{([^{}]*)\}/g)) {
+      if (!(SUBJECT_TOKENS as readonly string[]).includes(name ?? '')) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown token {${name}} in ${shown(value)}; known: ${SUBJECT_TOKENS.map((t) => `{${t}}`).join(' ')}`,
+        });
+      }
+    }
+  },
+);
+
+/**
+ * The weekly digest: when an issue falls due, who sends it, what it may hold. Absent: no digest is prepared.
+ * Later features (subscribers, sending) add their settings here too.
+ */
+export const DigestSettingsSchema = z.strictObject(
+  {
+    /** The issue falls due on this weekday at this hour, in timeZone, once per ISO week. */
+    weekday: z.enum(WEEKDAYS, `expected a weekday: ${WEEKDAYS.join(', ')}`).default('monday'),
+    hour: wholeNumber(0, 23).default(7),
+    timeZone: z
+      .string('expected an IANA time zone such as Europe/Berlin')
+      .refine(isValidTimeZone, 'expected an IANA time zone such as Europe/Berlin or UTC')
+      .default('UTC'),
+    from: z.strictObject(
+      {
+        name: label('the sender name readers see', 100),
+        address: mailAddress('digest@news.example.com'),
+      },
+      { error: 'expected { "name": "...", "address": "digest@news.example.com" }' },
+    ),
+    replyTo: mailAddress('newsroom@news.example.com').optional(),
+    /** The sender's postal address, shown in every message's footer (CAN-SPAM). */
+    postalAddress: label("the sender's postal address", 300),
+    /** Where the subscriber API answers (subscribe, confirm, unsubscribe, preferences). Default: api/ under the site's origin. */
+    apiUrl: baseFolderUrl.optional(),
+    subject: subjectTemplate.default('{site} #{number}: {headline}'),
+    /** How far back an article may be dated and still make its first issue. */
+    lookBackDays: wholeNumber(1, 90).default(14),
+    /** How many of the best-scored articles lead the issue as top stories. */
+    topStories: wholeNumber(1, 10).default(3),
+    /** At most this many articles of one provider in an issue. */
+    perProvider: wholeNumber(1, 50).default(3),
+    /** A week with no new article produces no issue (false: an issue saying so). */
+    skipEmptyWeek: z.boolean('expected true or false').default(true),
+    /** The address the local run (npm start) writes its sample message to. */
+    sampleRecipient: mailAddress('reader@example.com').default('reader@example.com'),
+  },
+  { error: 'expected the digest settings: { "from": {...}, "postalAddress": "...", ... }' },
+);
 
 export const SiteConfigSchema = z.strictObject({
   title: label('the site title', 200),
@@ -76,9 +144,15 @@ export const SiteConfigSchema = z.strictObject({
   iconUrl: absoluteUrl('https://news.example.com/favicon.png').optional(),
   /** A WebSub hub, advertised in every feed when set. */
   hubUrl: absoluteUrl('https://pubsubhubbub.appspot.com/').optional(),
+  digest: DigestSettingsSchema.optional(),
 });
 
-export type SiteConfig = z.output<typeof SiteConfigSchema>;
+export type DigestSettings = Omit<z.output<typeof DigestSettingsSchema>, 'apiUrl'> & {
+  /** Always set after parsing: the configured URL or `api/` under the site's origin. */
+  apiUrl: string;
+};
+
+export type SiteConfig = Omit<z.output<typeof SiteConfigSchema>, 'digest'> & { digest?: DigestSettings };
 
 /** The value at `path` in the raw input, to tell a missing setting from a wrong one. */
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
@@ -108,10 +182,18 @@ function closestSetting(name: string, known: readonly string[]): string | undefi
   return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? best.k : undefined;
 }
 
+/** The settings an object at `path` accepts: the top level, `author`, `digest`, `digest.from`. */
 function knownKeysAt(path: readonly PropertyKey[]): string[] {
-  const schema =
-    path.length === 0 ? SiteConfigSchema : path[0] === 'author' ? SiteConfigSchema.shape.author : undefined;
-  return schema ? Object.keys(schema.shape) : [];
+  let schema: z.ZodType = SiteConfigSchema;
+  for (const key of path) {
+    while (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault) schema = schema.unwrap() as z.ZodType;
+    if (!(schema instanceof z.ZodObject)) return [];
+    const next = (schema.shape as Record<string, z.ZodType>)[String(key)];
+    if (!next) return [];
+    schema = next;
+  }
+  while (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault) schema = schema.unwrap() as z.ZodType;
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
 }
 
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
@@ -134,7 +216,12 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
 /** Validates parsed JSON as the site configuration; `origin` names the file in messages. */
 export function parseSiteConfig(raw: unknown, origin: string): SiteConfig {
   const result = SiteConfigSchema.safeParse(raw);
-  if (result.success) return result.data;
+  if (result.success) {
+    const { digest, ...site } = result.data;
+    if (!digest) return site;
+    const origin = new URL(site.siteUrl ?? site.baseUrl).origin;
+    return { ...site, digest: { ...digest, apiUrl: digest.apiUrl ?? new URL('/api/', origin).href } };
+  }
   const lines = result.error.issues.flatMap((issue) => describeIssue(issue, raw));
   throw new ConfigError(`${origin} is not a valid site configuration:\n${lines.join('\n')}`);
 }

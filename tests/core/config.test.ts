@@ -76,7 +76,7 @@ describe('parseSiteConfig', () => {
     expect(problemsWith({ theme: 'dark' })).toBe(
       invalid(
         '  theme: unknown setting; known settings: title, description, baseUrl, siteUrl, language, author, idPrefix, ' +
-          'minQuality, itemLimit, copyright, logoUrl, iconUrl, hubUrl',
+          'minQuality, itemLimit, copyright, logoUrl, iconUrl, hubUrl, digest',
       ),
     );
   });
