@@ -10,11 +10,17 @@ import { formatSummary } from './core/summary.ts';
 import { printable } from './core/text.ts';
 import { parseWebUrl } from './core/urls.ts';
 import { type BuildReport, buildFeeds } from './pipeline/build.ts';
+import { type DigestReport, prepareDigest } from './pipeline/digest.ts';
 import { type Location, lazyS3Client, openStorage, parseLocation } from './storage/location.ts';
+import type { Storage } from './storage/port.ts';
+import { createTokenSigner, generateKeyringText, parseKeyring, type TokenSigner } from './subscribers/tokens.ts';
 
 const USAGE = `Usage: npm start -- [options]
 
-Builds RSS, Atom and JSON feeds, an OPML list and an index page from Markdown articles.
+Builds RSS, Atom and JSON feeds, an OPML list and an index page from Markdown articles,
+then (when the configuration has a "digest" section) prepares the weekly digest issue due
+at --now: its web copy and archive in the output folder, and the message a sample reader
+would get as .html, .txt and .eml files in the mail folder.
 
   --content DIR       folder of articles, or s3://bucket/prefix (default: content)
   --out DIR           output folder, or s3://bucket/prefix (default: dist)
@@ -26,6 +32,12 @@ Builds RSS, Atom and JSON feeds, an OPML list and an index page from Markdown ar
                       publishes nothing where feeds exist (refused otherwise)
   --no-ping           do not notify the WebSub hub (hubUrl) of the feeds that changed
                       (never done with --base-url)
+  --state DIR         the digest's state (issue numbers, articles already sent) and the
+                      local signing key for links in mail (default: .state)
+  --mail DIR          where the sample message goes (default: the output folder's mail/)
+  --sample-topics T   the sample reader's topics, comma-separated (default: every topic)
+  --feeds-only        build the feeds, not the digest
+  --digest-only       prepare the digest, not the feeds
   --json              print the summary, every skipped file and every problem as JSON
   --verbose           also list every skipped file with its reason on stderr
   --help              show this text
@@ -45,6 +57,11 @@ interface CliOptions {
   now: Date;
   allowShrink: boolean;
   ping: boolean;
+  state: Location;
+  mail?: string;
+  sampleTopics?: string[];
+  feeds: boolean;
+  digest: boolean;
   json: boolean;
   verbose: boolean;
 }
@@ -79,6 +96,11 @@ function parseOptions(argv: string[], clock: () => Date): CliOptions | 'help' {
       now: { type: 'string' },
       'allow-shrink': { type: 'boolean', default: false },
       'no-ping': { type: 'boolean', default: false },
+      state: { type: 'string', default: '.state' },
+      mail: { type: 'string' },
+      'sample-topics': { type: 'string' },
+      'feeds-only': { type: 'boolean', default: false },
+      'digest-only': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -108,10 +130,27 @@ function parseOptions(argv: string[], clock: () => Date): CliOptions | 'help' {
       throw new UsageError(`--${flag}: ${(error as Error).message}`);
     }
   };
+  if (values['feeds-only'] && values['digest-only']) {
+    throw new UsageError('--feeds-only and --digest-only: choose one (without either, both are built)');
+  }
+  const out = location('out', values.out);
+  if (values.mail?.startsWith('s3://')) {
+    throw new UsageError('--mail: expected a local folder (mail files are never written to a bucket)');
+  }
+  const sampleTopics = values['sample-topics']
+    ?.split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   return {
     content: location('content', values.content),
-    out: location('out', values.out),
+    out,
     config: values.config,
+    state: location('state', values.state),
+    // Mail files sit next to a local site (dist/mail/), never in a bucket.
+    ...(values.mail !== undefined ? { mail: values.mail } : out.kind === 'fs' ? { mail: `${out.path}/mail` } : {}),
+    ...(sampleTopics && sampleTopics.length > 0 ? { sampleTopics } : {}),
+    feeds: !values['digest-only'],
+    digest: !values['feeds-only'],
     now,
     allowShrink: values['allow-shrink'],
     ping: !values['no-ping'],
@@ -152,6 +191,58 @@ function printReport(report: BuildReport, verbose: boolean, io: CliIo): void {
   if (!report.refused) io.stdout(formatSummary(report.summary));
 }
 
+const OUTCOMES: Record<DigestReport['outcome'], string> = {
+  'not-due': 'no issue due yet this week',
+  empty: 'no new article this week, so no issue (digest.skipEmptyWeek)',
+  prepared: 'prepared',
+  resumed: 'prepared again after an interrupted run, with the same articles',
+  rewritten: 'already complete this week; its files were written again',
+};
+
+function printDigest(report: DigestReport, mail: Storage | undefined, io: CliIo): void {
+  const issue = report.issue;
+  if (!issue) {
+    io.stdout(`digest: ${OUTCOMES[report.outcome]}`);
+    return;
+  }
+  const extra = [
+    issue.overProviderCap > 0 ? `${issue.overProviderCap} left out by the per-provider cap` : '',
+    issue.gone > 0 ? `${issue.gone} no longer published` : '',
+  ].filter(Boolean);
+  io.stdout(
+    `digest: issue ${issue.id} (#${issue.number}) ${OUTCOMES[report.outcome]}: ${issue.shown} ${issue.shown === 1 ? 'story' : 'stories'}${extra.length ? ` (${extra.join(', ')})` : ''}`,
+  );
+  const sample = report.sample;
+  if (sample && mail) {
+    if (sample.keys.length === 0) {
+      io.stdout(`digest: nothing in the sample reader's topics this week, so no sample message`);
+    } else {
+      const cut = sample.omitted > 0 ? `, ${sample.omitted} more in the web copy only` : '';
+      io.stdout(
+        `digest: sample message for ${sample.recipient} → ${mail.displayName(sample.keys.find((k) => k.endsWith('.eml'))!)} (${Math.ceil(sample.htmlBytes / 1024)} KB of HTML, ${sample.shown} shown${cut})`,
+      );
+    }
+  }
+}
+
+const KEYRING_KEY = 'signing-keys.json';
+
+/**
+ * The key that signs the links in local mail: generated once into the state folder and kept, so links in mail
+ * written earlier still verify. (In AWS the key comes from a secret.)
+ */
+async function localSigner(state: Storage): Promise<TokenSigner> {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await state.read(KEYRING_KEY));
+  } catch (error) {
+    if (!(error instanceof StorageError && error.code === 'NotFound')) throw error;
+    text = generateKeyringText();
+    await state.write(KEYRING_KEY, new TextEncoder().encode(text), { contentType: 'application/json' });
+  }
+  return createTokenSigner(parseKeyring(text, state.displayName(KEYRING_KEY)));
+}
+
 const SKIP_REASONS: Record<SkipReason, string> = {
   unpublished: 'not published (published is not true)',
   belowQuality: 'quality below minQuality',
@@ -175,30 +266,69 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stdout(USAGE);
       return 0;
     }
-    const config = await readConfig(options.config);
+    const fileConfig = await readConfig(options.config);
+    const config: SiteConfig = {
+      ...fileConfig,
+      ...(options.minQuality === undefined ? {} : { minQuality: options.minQuality }),
+      ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
+    };
     const s3 = lazyS3Client(io.env);
-    const report = await buildFeeds({
-      source: openStorage(options.content, s3, 'source'),
-      destination: openStorage(options.out, s3, 'destination'),
-      config: {
-        ...config,
-        ...(options.minQuality === undefined ? {} : { minQuality: options.minQuality }),
-        ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
-      },
-      now: options.now,
-      allowShrink: options.allowShrink,
-      // A preview (--base-url) has feed URLs no hub could fetch.
-      ping: options.ping && options.baseUrl === undefined ? {} : false,
-    });
-    if (options.json) io.stdout(JSON.stringify(report, null, 2));
-    else printReport(report, options.verbose, io);
-    if (report.refused) {
-      io.stderr(
-        `refused: ${report.refused.reason}; nothing was written or deleted. If that is intended, run again with --allow-shrink.`,
-      );
-      return 3;
+    const source = openStorage(options.content, s3, 'source');
+    const destination = openStorage(options.out, s3, 'destination');
+    let status = 0;
+    if (options.feeds) {
+      const report = await buildFeeds({
+        source,
+        destination,
+        config,
+        now: options.now,
+        allowShrink: options.allowShrink,
+        // A preview (--base-url) has feed URLs no hub could fetch.
+        ping: options.ping && options.baseUrl === undefined ? {} : false,
+      });
+      if (options.json) io.stdout(JSON.stringify(report, null, 2));
+      else printReport(report, options.verbose, io);
+      if (report.refused) {
+        io.stderr(
+          `refused: ${report.refused.reason}; nothing was written or deleted. If that is intended, run again with --allow-shrink.`,
+        );
+        return 3;
+      }
     }
-    return 0;
+    if (options.digest) {
+      const digest = config.digest;
+      if (!digest) {
+        if (!options.feeds) {
+          io.stderr(
+            `${options.config} has no "digest" section: there is no digest to prepare (see README, "The weekly digest")`,
+          );
+          status = 1;
+        }
+      } else {
+        const state = openStorage(options.state, s3, 'destination');
+        const mail = options.mail ? openStorage({ kind: 'fs', path: options.mail }, s3, 'destination') : undefined;
+        const report = await prepareDigest({
+          source,
+          destination,
+          state,
+          config: { ...config, digest },
+          now: options.now,
+          signer: await localSigner(state),
+          ...(mail
+            ? {
+                sample: {
+                  storage: mail,
+                  recipient: digest.sampleRecipient,
+                  ...(options.sampleTopics ? { topics: options.sampleTopics } : {}),
+                },
+              }
+            : {}),
+        });
+        if (options.json) io.stdout(JSON.stringify({ digest: report }, null, 2));
+        else printDigest(report, mail, io);
+      }
+    }
+    return status;
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr(`${(error as Error).message}\n\n${USAGE}`);

@@ -1,5 +1,6 @@
 // The HTML page a person lands on: what the feeds are, with <link rel="alternate"> so browsers and readers discover them.
 import type { SiteConfig } from './config.ts';
+import { ARCHIVE_INDEX_KEY, digestFeedLinks } from './digest/archive.ts';
 import type { PublishedFeed } from './site.ts';
 import { escapeHtml } from './text.ts';
 
@@ -17,6 +18,19 @@ function row(feed: PublishedFeed): string {
 
 function section(heading: string, feeds: PublishedFeed[]): string {
   return feeds.length === 0 ? '' : `<h2>${heading}</h2>\n<ul>\n${feeds.map(row).join('\n')}\n</ul>\n`;
+}
+
+/** The weekly digest: its archive and its feeds, when the site has a digest. */
+function digestSection(config: SiteConfig): string {
+  if (!config.digest) return '';
+  const links = digestFeedLinks(config.baseUrl);
+  const feeds = FORMATS.map((f) => `<a href="${escapeHtml(links[f.key])}">${f.name}</a>`).join(' · ');
+  const archive = escapeHtml(new URL(ARCHIVE_INDEX_KEY, config.baseUrl).href);
+  return `<h2>Weekly digest</h2>
+<ul>
+<li><strong><a href="${archive}">Every issue of the weekly email digest</a></strong><br>${feeds}</li>
+</ul>
+`;
 }
 
 export function renderIndexPage(config: SiteConfig, feeds: readonly PublishedFeed[], opmlUrl: string): string {
@@ -45,7 +59,7 @@ h1{margin-bottom:0}ul{list-style:none;padding:0}li{margin:.75rem 0}.n{color:#666
 <h1>${escapeHtml(config.title)}</h1>
 <p>${escapeHtml(config.description)}</p>
 <p>Copy a feed link into your feed reader (Feedly, Inoreader, NetNewsWire, Thunderbird…), or import <a href="${escapeHtml(opmlUrl)}">all feeds as OPML</a>.</p>
-${section('Everything', of('site'))}${section('Topics', of('topic'))}${section('Categories', of('category'))}</body>
+${section('Everything', of('site'))}${digestSection(config)}${section('Topics', of('topic'))}${section('Categories', of('category'))}</body>
 </html>
 `;
 }

@@ -1,6 +1,7 @@
 // Selection → outputs: every feed in three formats, the OPML list and the index page, as plain data. No I/O, no clock.
 import type { Article } from './article.ts';
 import type { SiteConfig } from './config.ts';
+import { ARCHIVE_INDEX_KEY, digestFeedLinks } from './digest/archive.ts';
 import { renderAtom } from './feeds/atom.ts';
 import { type Channel, planChannels } from './feeds/channels.ts';
 import { idPath, toFeedItem } from './feeds/items.ts';
@@ -129,7 +130,22 @@ export function renderSite(
   const outputs: Output[] = [
     ...channelFeedOutputs.flat(),
     ...siteOutputs,
-    { key: OPML_KEY, body: renderOpml(config.title, homeUrl, feeds), contentType: CONTENT_TYPES.opml },
+    {
+      key: OPML_KEY,
+      body: renderOpml(
+        config.title,
+        homeUrl,
+        feeds,
+        config.digest
+          ? {
+              title: `${config.title}: weekly digest`,
+              rss: digestFeedLinks(config.baseUrl).rss,
+              htmlUrl: new URL(ARCHIVE_INDEX_KEY, config.baseUrl).href,
+            }
+          : undefined,
+      ),
+      contentType: CONTENT_TYPES.opml,
+    },
     { key: INDEX_KEY, body: renderIndexPage(config, feeds, opmlUrl), contentType: CONTENT_TYPES.html },
   ];
   return { outputs, feeds };

@@ -10,8 +10,6 @@ export interface CompiledTemplate {
   fragments: Record<string, string>;
 }
 
-const BLOCK = /\{\{#([A-Za-z][\w-]*)\}\}((?:(?!\{\{#)[\s\S])*?)\{\{\/\1\}\}/;
-
 /**
  * Splits template text into a root and named fragments. Blocks nest; a block's name is its path from the root, so
  * `{{#related}}` inside two different blocks makes two fragments.
@@ -65,20 +63,20 @@ export function slotsOf(fragment: string): string[] {
 const PLACE = /\{\{(>?)([A-Za-z][\w-]*)\}\}/g;
 
 /**
- * Fills a fragment: each `{{value}}` with `escape(values[value])`, each `{{>slot}}` with `slots[slot]` as it is
+ * Fills a fragment: each `{{value}}` with `escapeValue(values[value])`, each `{{>slot}}` with `slots[slot]` as it is
  * (already filled markup), or nothing. A value the fragment needs and the caller did not give is a programming error.
  */
 export function fill(
   fragment: string,
   values: Readonly<Record<string, string>>,
   slots: Readonly<Record<string, string>>,
-  escape: (value: string) => string,
+  escapeValue: (value: string) => string,
 ): string {
   return fragment.replace(PLACE, (_, slot: string, name: string) => {
     if (slot) return slots[name] ?? '';
     const value = values[name];
     if (value === undefined) throw new Error(`No value for {{${name}}}`);
-    return escape(value);
+    return escapeValue(value);
   });
 }
 

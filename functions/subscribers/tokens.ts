@@ -1,6 +1,8 @@
 // Tokens for the links in our emails (confirm, unsubscribe, preferences): a link proves which address it was sent to,
 // without showing that address to the URL's readers (logs, referrers), and the same email always gets the same link.
+
 import { createCipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import { ConfigError } from '../core/errors.ts';
 
 export type TokenPurpose = 'confirm' | 'unsubscribe' | 'preferences';
@@ -73,11 +75,16 @@ export function generateKeyringText(): string {
 }
 
 /**
- * The form an address is signed and returned in, so ' Ada@Example.com' and 'ada@example.com' share a token. The local
- * part is lowercased too: in practice mailboxes treat it case-insensitively, and one person should be one subscriber.
+ * One spelling per mailbox, the rule the subscriber store uses too: outer spaces trimmed, Unicode in NFC, the domain
+ * lower-cased and in its ASCII (IDN) form. The local part is kept as written (`Ada` and `ada` may be different
+ * mailboxes, RFC 5321), and `a+b@` is never merged into `a@`.
  */
 export function normalizeAddress(address: string): string {
-  return address.trim().toLowerCase().normalize('NFC');
+  const trimmed = address.trim().normalize('NFC');
+  const at = trimmed.lastIndexOf('@');
+  if (at <= 0) return trimmed;
+  const domain = trimmed.slice(at + 1).toLowerCase();
+  return `${trimmed.slice(0, at)}@${domainToASCII(domain) || domain}`;
 }
 
 export type TokenCheck =

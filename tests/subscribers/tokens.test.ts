@@ -5,6 +5,7 @@ import {
   createTokenSigner,
   generateKeyringText,
   type Keyring,
+  normalizeAddress,
   parseKeyring,
   type TokenPurpose,
   type TokenSigner,
@@ -34,10 +35,12 @@ describe('createTokenSigner', () => {
     expect(signer.verify(token, purpose, later(60))).toMatchObject({ ok: true, address: 'ada@example.com' });
   });
 
-  it('signs and returns the address trimmed and lowercased, so one person has one token', () => {
+  it('signs and returns the address trimmed, with the domain lowercased and in ASCII, so one mailbox has one token', () => {
     const token = signer.sign('  Ada@Example.COM ', 'unsubscribe', issuedAt);
-    expect(token).toBe(signer.sign('ada@example.com', 'unsubscribe', issuedAt));
-    expect(signer.verify(token, 'unsubscribe', issuedAt)).toEqual({ ok: true, address: 'ada@example.com' });
+    expect(token).toBe(signer.sign('Ada@example.com', 'unsubscribe', issuedAt));
+    expect(token).not.toBe(signer.sign('ada@example.com', 'unsubscribe', issuedAt));
+    expect(signer.verify(token, 'unsubscribe', issuedAt)).toEqual({ ok: true, address: 'Ada@example.com' });
+    expect(normalizeAddress('bob+news@Bücher.Example')).toBe('bob+news@xn--bcher-kva.example');
   });
 
   it('gives the same token for the same address, purpose, expiry and key, so rebuilt emails are byte-identical', () => {

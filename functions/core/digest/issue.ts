@@ -22,8 +22,10 @@ export interface IssueRecord {
   number: number;
   /** When the issue fell due (the configured weekday and hour of its week); it is the issue's time. */
   dueAt: Date;
-  /** The earliest publication time the issue looked at (exclusive). */
+  /** The earliest publication time the issue looked at (exclusive); earlier than `since` by the look-back window. */
   from: Date;
+  /** The start of the period the issue reports on: the previous issue's time, or a week before this one. */
+  since: Date;
   /** Every article that was new in this issue, in rank order: shown, or left out by the per-provider cap. */
   articleIds: string[];
 }
@@ -33,7 +35,7 @@ export interface IssueSummary {
   id: string;
   number: number;
   dueAt: Date;
-  from: Date;
+  since: Date;
   /** How many articles the issue shows. */
   shown: number;
   /** The titles of its top stories, for the archive's index and feeds. */
@@ -102,6 +104,7 @@ export function planIssue(input: PlanInput): IssuePlan {
     number: (state.last?.number ?? 0) + 1,
     dueAt: due.dueAt,
     from,
+    since: state.last ? state.last.dueAt : new Date(due.dueAt.getTime() - 7 * DAY_MS),
     articleIds: input.rank(fresh, due.dueAt).map((a) => a.id),
   };
   return { kind: 'new', record, resumed: false };

@@ -2,7 +2,19 @@
 import type { PublishedFeed } from '../site.ts';
 import { el, xmlDocument } from './xml.ts';
 
-export function renderOpml(title: string, homeUrl: string, feeds: readonly PublishedFeed[]): string {
+/** The digest's own feed, listed after the site feed when the site has a digest. */
+export interface DigestListing {
+  title: string;
+  rss: string;
+  htmlUrl: string;
+}
+
+export function renderOpml(
+  title: string,
+  homeUrl: string,
+  feeds: readonly PublishedFeed[],
+  digest?: DigestListing,
+): string {
   const outline = (feed: PublishedFeed) =>
     el('outline', { type: 'rss', text: feed.title, title: feed.title, xmlUrl: feed.links.rss, htmlUrl: homeUrl });
   const section = (text: string, members: PublishedFeed[]) =>
@@ -13,7 +25,21 @@ export function renderOpml(title: string, homeUrl: string, feeds: readonly Publi
       'opml',
       { version: '2.0' },
       el('head', {}, el('title', {}, title)),
-      el('body', {}, of('site').map(outline), section('Topics', of('topic')), section('Categories', of('category'))),
+      el(
+        'body',
+        {},
+        of('site').map(outline),
+        digest &&
+          el('outline', {
+            type: 'rss',
+            text: digest.title,
+            title: digest.title,
+            xmlUrl: digest.rss,
+            htmlUrl: digest.htmlUrl,
+          }),
+        section('Topics', of('topic')),
+        section('Categories', of('category')),
+      ),
     ),
   );
 }

@@ -1,0 +1,84 @@
+// The exact MIME message of one digest: built by nodemailer's MailComposer (never by pasting strings), with the
+// headers bulk senders need (RFC 8058 one-click unsubscribe, List-Id) and nothing an article could inject.
+import { createHash } from 'node:crypto';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { z } from 'zod';
+
+export interface MimeInput {
+  from: { name: string; address: string };
+  to: string;
+  replyTo?: string;
+  subject: string;
+  /** The issue's time: the same message built twice is the same bytes (SES replaces Date and Message-ID in transit). */
+  date: Date;
+  /** A stable id for the message: issue and recipient. */
+  messageKey: string;
+  html: string;
+  text: string;
+  /** `List-Id`: a name and an id (a domain-like string). */
+  list: { name: string; id: string };
+  /** The https one-click unsubscribe URL (RFC 8058). */
+  unsubscribeUrl: string;
+}
+
+const plainAddress = z.email();
+
+/**
+ * Only a bare address passes: nodemailer reads `"x@y\r\nBcc: evil@z"` as a group and would add evil@z as a recipient,
+ * so nothing it could read as a list, a group, a display name or a second line may reach it.
+ */
+export function assertPlainAddress(address: string, role: string): void {
+  if (address.length > 254 || !plainAddress.safeParse(address).success || /[\s,;:<>"()[\]\\]/.test(address)) {
+    throw new RangeError(`The ${role} address is not a plain email address`);
+  }
+}
+
+/** A display name on one line, without the characters nodemailer would read as address syntax. */
+function displayName(name: string): string {
+  return name
+    .replace(/[\p{Cc}\p{Zl}\p{Zp}]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** `<2026-W48.3f5a…@news.example.com>`: the issue and a hash of the recipient, at the sender's domain. */
+export function messageIdFor(messageKey: string, recipient: string, senderAddress: string): string {
+  const hash = createHash('sha256').update(`${messageKey}\n${recipient}`).digest('hex').slice(0, 24);
+  const domain = senderAddress.slice(senderAddress.lastIndexOf('@') + 1);
+  return `<${messageKey.replace(/[^A-Za-z0-9.-]/g, '-')}.${hash}@${domain}>`;
+}
+
+export async function buildMime(input: MimeInput): Promise<Uint8Array> {
+  assertPlainAddress(input.to, 'recipient');
+  assertPlainAddress(input.from.address, 'sender');
+  if (input.replyTo !== undefined) assertPlainAddress(input.replyTo, 'reply-to');
+  if (!/^https:\/\/[^\s<>]+$/.test(input.unsubscribeUrl)) {
+    throw new RangeError('The one-click unsubscribe URL must be an https URL (RFC 8058)');
+  }
+  const messageId = messageIdFor(input.messageKey, input.to, input.from.address);
+  const composer = new MailComposer({
+    from: { name: displayName(input.from.name), address: input.from.address },
+    to: [{ name: '', address: input.to }],
+    ...(input.replyTo ? { replyTo: [{ name: '', address: input.replyTo }] } : {}),
+    subject: input.subject.replace(/[\p{Cc}\p{Zl}\p{Zp}]/gu, ' '),
+    date: input.date,
+    messageId,
+    // A boundary derived from the message and its content: the same message is the same bytes, and no article can
+    // contain the boundary, since that would need text that contains its own hash.
+    baseBoundary: createHash('sha256')
+      .update(`${messageId}\n${input.subject}\n${input.text}\n${input.html}`)
+      .digest('hex')
+      .slice(0, 24),
+    text: input.text,
+    html: input.html,
+    textEncoding: 'quoted-printable',
+    newline: 'windows',
+    list: {
+      id: { url: input.list.id, comment: displayName(input.list.name) },
+      unsubscribe: { url: input.unsubscribeUrl, comment: '' },
+    },
+    headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+  });
+  const message: Buffer = await composer.compile().build();
+  return new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
+}
