@@ -140,16 +140,9 @@ function cardOf(article: Article, rank: number, day: Intl.DateTimeFormat): Card 
         );
     const small =
       image.width && image.height
-        ? scaled(
-            {
-              ...image,
-              width: THUMB_WIDTH * 100,
-              height: Math.round((image.height * THUMB_WIDTH * 100) / image.width),
-            },
-            THUMB_WIDTH,
-          )
+        ? { height: String(Math.max(1, Math.round((image.height * THUMB_WIDTH) / image.width))) }
         : undefined;
-    thumb = small?.height
+    thumb = small
       ? fill(fragment(DIGEST_HTML, 'stories.brief.thumb'), { src: image.url, height: small.height }, {}, escapeHtml)
       : fill(fragment(DIGEST_HTML, 'stories.brief.thumbUnsized'), { src: image.url }, {}, escapeHtml);
   }

@@ -2,6 +2,7 @@
 // headers bulk senders need (RFC 8058 one-click unsubscribe, List-Id) and nothing an article could inject.
 import { createHash } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
+import { encodeWord } from 'nodemailer/lib/mime-funcs';
 import { z } from 'zod';
 
 export interface MimeInput {
@@ -15,7 +16,7 @@ export interface MimeInput {
   messageKey: string;
   html: string;
   text: string;
-  /** `List-Id`: a name and an id (a domain-like string). */
+  /** `List-Id`: a name and an id (a domain-like string: `digest.news.example.com`). */
   list: { name: string; id: string };
   /** The https one-click unsubscribe URL (RFC 8058). */
   unsubscribeUrl: string;
@@ -41,6 +42,13 @@ function displayName(name: string): string {
     .trim();
 }
 
+/** `"Name" <id>`, the name as an encoded word when it is not plain ASCII (RFC 2919, RFC 2047). */
+function listId(list: MimeInput['list']): string {
+  const name = displayName(list.name).replace(/["\\]/g, '');
+  const phrase = /^[ -~]*$/.test(name) ? `"${name}"` : encodeWord(name, 'Q', 52);
+  return `${phrase} <${list.id}>`;
+}
+
 /** `<2026-W48.3f5a…@news.example.com>`: the issue and a hash of the recipient, at the sender's domain. */
 export function messageIdFor(messageKey: string, recipient: string, senderAddress: string): string {
   const hash = createHash('sha256').update(`${messageKey}\n${recipient}`).digest('hex').slice(0, 24);
@@ -52,9 +60,10 @@ export async function buildMime(input: MimeInput): Promise<Uint8Array> {
   assertPlainAddress(input.to, 'recipient');
   assertPlainAddress(input.from.address, 'sender');
   if (input.replyTo !== undefined) assertPlainAddress(input.replyTo, 'reply-to');
-  if (!/^https:\/\/[^\s<>]+$/.test(input.unsubscribeUrl)) {
+  if (!/^https:\/\/[!-~]+$/.test(input.unsubscribeUrl) || /[<>]/.test(input.unsubscribeUrl)) {
     throw new RangeError('The one-click unsubscribe URL must be an https URL (RFC 8058)');
   }
+  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(input.list.id)) throw new RangeError('The List-Id must look like a domain');
   const messageId = messageIdFor(input.messageKey, input.to, input.from.address);
   const composer = new MailComposer({
     from: { name: displayName(input.from.name), address: input.from.address },
@@ -73,11 +82,12 @@ export async function buildMime(input: MimeInput): Promise<Uint8Array> {
     html: input.html,
     textEncoding: 'quoted-printable',
     newline: 'windows',
-    list: {
-      id: { url: input.list.id, comment: displayName(input.list.name) },
-      unsubscribe: { url: input.unsubscribeUrl, comment: '' },
+    headers: {
+      'List-Id': { prepared: true, value: listId(input.list) },
+      // RFC 8058: the https URL alone (no mailto: nothing here reads a mailbox), and the one-click marker.
+      'List-Unsubscribe': `<${input.unsubscribeUrl}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
     },
-    headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
   });
   const message: Buffer = await composer.compile().build();
   return new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
