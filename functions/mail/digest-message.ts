@@ -15,6 +15,9 @@ export const HTML_BUDGET_BYTES = 100_000;
 
 /** The content width of the message (600 px minus the 24 px padding either side), for image sizes. */
 const CONTENT_WIDTH = 552;
+/** A digest is read at a glance: excerpts are cut at a word to this many characters, related links to three. */
+export const CARD_EXCERPT_CHARS = 400;
+export const CARD_RELATED_LINKS = 3;
 const THUMB_WIDTH = 88;
 
 export interface IssueFacts {
@@ -78,6 +81,7 @@ function metaLine(article: Article, day: Intl.DateTimeFormat): string {
 function relatedHtml(template: CompiledTemplate, kind: 'story' | 'brief', article: Article): string {
   if (article.related.length === 0) return '';
   const links = article.related
+    .slice(0, CARD_RELATED_LINKS)
     .map((r) => {
       const by = r.providerName
         ? fill(fragment(template, `stories.${kind}.related.link.by`), { provider: r.providerName }, {}, escapeHtml)
@@ -96,6 +100,7 @@ function relatedHtml(template: CompiledTemplate, kind: 'story' | 'brief', articl
 function relatedText(article: Article): string {
   if (article.related.length === 0) return '';
   const links = article.related
+    .slice(0, CARD_RELATED_LINKS)
     .map((r) => {
       const by = r.providerName
         ? fill(fragment(DIGEST_TEXT, 'stories.story.related.link.by'), { provider: r.providerName }, {}, asText)
@@ -118,7 +123,7 @@ function cardOf(article: Article, rank: number, day: Intl.DateTimeFormat): Card 
     url: article.webUrl,
     title: article.title,
     meta: metaLine(article, day),
-    excerpt: article.excerpt ?? '',
+    excerpt: truncateAtWord(article.excerpt ?? '', CARD_EXCERPT_CHARS),
   };
   const [image] = article.images;
   let picture = '';
@@ -194,7 +199,7 @@ function frameValues(context: DigestContext, arrangement: Arrangement, personal:
     intro:
       count === 0
         ? 'No new stories this week.'
-        : `${plural(count, 'story', 'stories')} ${personal ? 'in your topics ' : ''}from ${dates}.`,
+        : `${plural(count, 'story', 'stories')} ${personal ? 'in the topics you chose' : 'this week'}, best first.`,
     preheader: truncateAtWord(headlines.join(' · ') || 'No new stories this week.', 140),
     senderName: digest.from.name,
     senderAddress: digest.from.address,

@@ -2,7 +2,7 @@
 // headers bulk senders need (RFC 8058 one-click unsubscribe, List-Id) and nothing an article could inject.
 import { createHash } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { encodeWord } from 'nodemailer/lib/mime-funcs';
+import { encodeWord, foldLines } from 'nodemailer/lib/mime-funcs';
 import { z } from 'zod';
 
 export interface MimeInput {
@@ -42,11 +42,14 @@ function displayName(name: string): string {
     .trim();
 }
 
-/** `"Name" <id>`, the name as an encoded word when it is not plain ASCII (RFC 2919, RFC 2047). */
+/**
+ * `"Name" <id>`, the name as an encoded word when it is not plain ASCII (RFC 2919, RFC 2047). Folded here, since a
+ * prepared header is written as it is: a long non-ASCII name would otherwise be one line over 998 octets.
+ */
 function listId(list: MimeInput['list']): string {
   const name = displayName(list.name).replace(/["\\]/g, '');
   const phrase = /^[ -~]*$/.test(name) ? `"${name}"` : encodeWord(name, 'Q', 52);
-  return `${phrase} <${list.id}>`;
+  return foldLines(`${phrase} <${list.id}>`, 76 - 'List-Id: '.length);
 }
 
 /** `<2026-W48.3f5a…@news.example.com>`: the issue and a hash of the recipient, at the sender's domain. */
@@ -78,8 +81,9 @@ export async function buildMime(input: MimeInput): Promise<Uint8Array> {
       .update(`${messageId}\n${input.subject}\n${input.text}\n${input.html}`)
       .digest('hex')
       .slice(0, 24),
-    text: input.text,
-    html: input.html,
+    // A bare CR would reach the message as it is (nodemailer only turns LF into CRLF): RFC 5322 forbids it.
+    text: input.text.replace(/\r\n?/g, '\n'),
+    html: input.html.replace(/\r\n?/g, '\n'),
     textEncoding: 'quoted-printable',
     newline: 'windows',
     headers: {

@@ -25,3 +25,16 @@ it('the purity check sees the core files', () => {
   expect(files).toContain('article.ts');
   expect(files.length).toBeGreaterThan(10);
 });
+
+// MJML is compiled once, at build time (scripts/build-templates.ts): nothing a Lambda or the CLI loads imports it,
+// so no bundle carries its 68 MB and no run pays its second-long start.
+const FUNCTIONS = new URL('../../functions/', import.meta.url).pathname;
+const everyModule = readdirSync(FUNCTIONS, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+
+it('no module under functions/ imports mjml', () => {
+  const importing = everyModule.filter((file) =>
+    /\bfrom\s+['"]mjml|import\(\s*['"]mjml|require\(\s*['"]mjml/.test(readFileSync(join(FUNCTIONS, file), 'utf8')),
+  );
+  expect(everyModule).toContain('mail/digest-message.ts');
+  expect(importing).toEqual([]);
+});
