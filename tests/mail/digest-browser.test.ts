@@ -19,6 +19,8 @@ import {
 } from '../support/browser.ts';
 
 const chromium = await findChromium();
+// Locally a missing browser skips these tests with a hint; in CI (.ci/run installs one) it is a failure.
+if (!chromium && process.env.CI === 'true') throw new Error(CHROMIUM_MISSING_MESSAGE);
 if (!chromium) console.warn(CHROMIUM_MISSING_MESSAGE);
 
 const ISSUE = '2026-W48';
