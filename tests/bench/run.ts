@@ -13,6 +13,7 @@ import { s3ClientConfig } from '../../functions/storage/location.ts';
 import { S3Storage } from '../../functions/storage/s3.ts';
 import { countRequests, type RequestCounts } from '../../functions/storage/s3-requests.ts';
 import { startS3rver } from '../stand-ins/s3rver.ts';
+import { benchDigest } from './digest.ts';
 import { generateArticles } from '../support/generate-articles.ts';
 
 const count = Number(process.env.BENCH_ARTICLES ?? 10_000);
@@ -115,6 +116,12 @@ async function onS3(): Promise<void> {
   }
 }
 
+const digestRows = await benchDigest();
+console.log('| digest | figure |\n| --- | --- |');
+for (const row of digestRows) console.log(row);
+console.log('');
+// BENCH_DIGEST_ONLY=1 stops here.
+if (process.env.BENCH_DIGEST_ONLY === '1') process.exit(0);
 await onFolders();
 // BENCH_S3=0 skips the S3 part (at 100,000 articles s3rver alone needs minutes to take the uploads).
 if (process.env.BENCH_S3 !== '0') await onS3();
