@@ -313,11 +313,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           state,
           config: { ...config, digest },
           now: options.now,
-          signer: await localSigner(state),
           ...(mail
             ? {
                 sample: {
                   storage: mail,
+                  signer: await localSigner(state),
                   recipient: digest.sampleRecipient,
                   ...(options.sampleTopics ? { topics: options.sampleTopics } : {}),
                 },

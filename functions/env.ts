@@ -7,8 +7,10 @@ export const ENV = {
   /** Public bucket and prefix the feeds, OPML and index page are written to. */
   siteBucket: 'SITE_BUCKET',
   sitePrefix: 'SITE_PREFIX',
-  /** Private bucket for the build manifest. */
+  /** Private bucket for the build manifest (the feed builder's; the digest preparer reads it to skip unchanged files). */
   stateBucket: 'STATE_BUCKET',
+  /** Retained private bucket for the digest's state and issue records. */
+  digestStateBucket: 'DIGEST_STATE_BUCKET',
   /** The site configuration (the same JSON as site.config.json). */
   siteConfig: 'SITE_CONFIG',
   /** Cache-Control of every output, e.g. `public, max-age=300`. */

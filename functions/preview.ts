@@ -50,7 +50,9 @@ function previewOut(args: string[]): string {
     allowPositionals: true,
   });
   if (values['base-url'] !== undefined) {
-    throw new PreviewUsageError('--base-url: the preview sets it to http://localhost:PORT/; choose the port with PORT=…');
+    throw new PreviewUsageError(
+      '--base-url: the preview sets it to http://localhost:PORT/; choose the port with PORT=…',
+    );
   }
   if (values.state !== undefined) {
     throw new PreviewUsageError('--state: a preview always starts from an empty digest state, so it cannot be chosen');
@@ -113,7 +115,9 @@ function portSetting(value: string | undefined): number {
   if (value === undefined || value === '') return DEFAULT_PORT;
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) {
-    throw new PreviewUsageError(`PORT: expected a port number such as 8080 (0: any free port), got ${JSON.stringify(value)}`);
+    throw new PreviewUsageError(
+      `PORT: expected a port number such as 8080 (0: any free port), got ${JSON.stringify(value)}`,
+    );
   }
   return port;
 }

@@ -24,13 +24,17 @@ export interface DigestRequest {
   source: Storage;
   /** The public site: the web copy, the archive list and the digest's feeds go here. */
   destination: Storage;
-  /** Retained, private: the digest state and issue records (and the feeds' manifest, read to skip unchanged files). */
+  /** Retained, private: the digest state and issue records. */
   state: Storage;
+  /** Where the feed builder keeps its manifest, if anywhere: read (never written) to skip re-reading unchanged files. */
+  manifest?: Storage;
   config: SiteConfig & { digest: DigestSettings };
   now: Date;
-  signer: TokenSigner;
-  /** Local runs: the message one sample reader would get, as .html, .txt and .eml files (never in the public site). */
-  sample?: { storage: Storage; recipient: string; topics?: readonly string[] };
+  /**
+   * Local runs: the message one sample reader would get, as .html, .txt and .eml files (never in the public site),
+   * with personal links signed by `signer`.
+   */
+  sample?: { storage: Storage; recipient: string; topics?: readonly string[]; signer: TokenSigner };
   cacheControl?: string;
 }
 
@@ -111,8 +115,8 @@ async function writeSample(
   const { config } = request;
   const digest = config.digest;
   const links = {
-    unsubscribeUrl: signedLink(digest.apiUrl, 'unsubscribe', request.signer, sample.recipient, record.dueAt),
-    preferencesUrl: signedLink(digest.apiUrl, 'preferences', request.signer, sample.recipient, record.dueAt),
+    unsubscribeUrl: signedLink(digest.apiUrl, 'unsubscribe', sample.signer, sample.recipient, record.dueAt),
+    preferencesUrl: signedLink(digest.apiUrl, 'preferences', sample.signer, sample.recipient, record.dueAt),
   };
   const topics = sample.topics && sample.topics.length > 0 ? new Set(sample.topics.map(slugify)) : undefined;
   const message: AssembledMessage | undefined = assembleMessage(prepared, { ...(topics ? { topics } : {}), links });
@@ -156,8 +160,10 @@ export async function prepareDigest(request: DigestRequest): Promise<DigestRepor
   const due = dueWeek(now, digest);
   const recorded = due ? await readIssueRecord(state, due.weekId) : undefined;
   // The feeds' manifest, when there is one, spares reading unchanged articles again; it is never written here.
-  const previous = await readManifest(state, request.source.displayName(''));
-  const loaded = await loadArticles(request.source, previous.manifest ? { previous: previous.manifest } : {});
+  const previous = request.manifest
+    ? (await readManifest(request.manifest, request.source.displayName(''))).manifest
+    : undefined;
+  const loaded = await loadArticles(request.source, previous ? { previous } : {});
   const rank = (articles: readonly Article[], dueAt: Date) => rankArticles(articles, dueAt, digest.lookBackDays);
   const plan = planIssue({
     now,

@@ -45,8 +45,7 @@ function run(w: World, now: Date, overrides: Partial<DigestRequest> = {}) {
     state: w.state,
     config: w.config,
     now,
-    signer,
-    sample: { storage: w.mail, recipient: 'reader@example.com' },
+    sample: { storage: w.mail, recipient: 'reader@example.com', signer },
     ...overrides,
   });
 }
@@ -152,7 +151,12 @@ describe('prepareDigest', () => {
     w.source.put('a.md', story(1, '2026-11-20T09:00:00Z'));
     const report = await run(w, new Date('2026-11-23T05:59:00Z'));
     expect(report.outcome).toBe('not-due');
-    expect(report.written.sort()).toEqual(['digests/atom.xml', 'digests/feed.json', 'digests/feed.xml', 'digests/index.html']);
+    expect(report.written.sort()).toEqual([
+      'digests/atom.xml',
+      'digests/feed.json',
+      'digests/feed.xml',
+      'digests/index.html',
+    ]);
     expect(w.state.objects.size).toBe(0);
     expect(w.mail.objects.size).toBe(0);
   });
@@ -194,7 +198,10 @@ describe('prepareDigest', () => {
   it('applies the per-provider cap and reports what it left out', async () => {
     const w = world(digestConfig({ perProvider: 2 }));
     for (let n = 1; n <= 5; n += 1) {
-      w.source.put(`s${n}.md`, story(n, `2026-11-1${n}T01:00:00Z`, { provider: { name: 'Same', domain: 'same.example' } }));
+      w.source.put(
+        `s${n}.md`,
+        story(n, `2026-11-1${n}T01:00:00Z`, { provider: { name: 'Same', domain: 'same.example' } }),
+      );
     }
     const report = await run(w, W48);
     expect(report.issue).toMatchObject({ shown: 2, overProviderCap: 3 });
@@ -208,13 +215,15 @@ describe('prepareDigest', () => {
     const w = world();
     w.source.put('a.md', story(1, '2026-11-20T09:00:00Z', { topics: ['AI'] }));
     w.source.put('b.md', story(2, '2026-11-21T09:00:00Z', { topics: ['Space'] }));
-    const report = await run(w, W48, { sample: { storage: w.mail, recipient: 'r@example.com', topics: ['Cooking'] } });
+    const report = await run(w, W48, {
+      sample: { storage: w.mail, recipient: 'r@example.com', topics: ['Cooking'], signer },
+    });
     expect(report.sample).toMatchObject({ keys: [], shown: 0 });
     expect(w.mail.objects.size).toBe(0);
     const w2 = world();
     w2.source.put('a.md', story(1, '2026-11-20T09:00:00Z', { topics: ['AI'] }));
     w2.source.put('b.md', story(2, '2026-11-21T09:00:00Z', { topics: ['Space'] }));
-    await run(w2, W48, { sample: { storage: w2.mail, recipient: 'r@example.com', topics: ['ai'] } });
+    await run(w2, W48, { sample: { storage: w2.mail, recipient: 'r@example.com', topics: ['ai'], signer } });
     expect(w2.mail.text('2026-W48.txt')).toContain('Story 1');
     expect(w2.mail.text('2026-W48.txt')).not.toContain('Story 2');
   });

@@ -69,7 +69,10 @@ export function arrangeIssue(
       const slug = slugify(label);
       return slug !== '' && (!topics || topics.has(slug));
     });
-  const kept = ranked.filter((article) => !topics || article.topics.length === 0 || matching(article) !== undefined);
+  // A topic that slugs to nothing (`🚀`) has no feed and no subscriber can choose it: such an article counts as
+  // having no topic, and goes to everyone.
+  const untopical = (article: Article) => article.topics.every((label) => slugify(label) === '');
+  const kept = ranked.filter((article) => !topics || untopical(article) || matching(article) !== undefined);
   const top = kept.slice(0, topStories);
   const bySlug = new Map<string, TopicGroup>();
   const unfiled: Article[] = [];
