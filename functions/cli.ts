@@ -276,6 +276,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const source = openStorage(options.content, s3, 'source');
     const destination = openStorage(options.out, s3, 'destination');
     let status = 0;
+    // With --json, one document: the feeds' report with the digest's under `digest`.
+    let jsonReport: Record<string, unknown> | undefined;
     if (options.feeds) {
       const report = await buildFeeds({
         source,
@@ -286,9 +288,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         // A preview (--base-url) has feed URLs no hub could fetch.
         ping: options.ping && options.baseUrl === undefined ? {} : false,
       });
-      if (options.json) io.stdout(JSON.stringify(report, null, 2));
+      if (options.json) jsonReport = { ...report };
       else printReport(report, options.verbose, io);
       if (report.refused) {
+        if (jsonReport) io.stdout(JSON.stringify(jsonReport, null, 2));
         io.stderr(
           `refused: ${report.refused.reason}; nothing was written or deleted. If that is intended, run again with --allow-shrink.`,
         );
@@ -324,10 +327,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
               }
             : {}),
         });
-        if (options.json) io.stdout(JSON.stringify({ digest: report }, null, 2));
+        if (options.json) jsonReport = { ...jsonReport, digest: report };
         else printDigest(report, mail, io);
       }
     }
+    if (jsonReport) io.stdout(JSON.stringify(jsonReport, null, 2));
     return status;
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

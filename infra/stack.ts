@@ -1,7 +1,9 @@
-// The whole deployment: content bucket → feed builder → public site. Settings are passed down; constructs own their wiring.
+// The whole deployment: content bucket → feed builder (and, with a digest section, the digest preparer) → public site. Settings are passed down; constructs own their wiring.
 import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { parseSiteConfig } from '../functions/core/config.ts';
 import { ContentStore } from './content-store.ts';
+import { DigestPreparer } from './digest-preparer.ts';
 import { FeedBuilder } from './feed-builder.ts';
 import { PublicSite } from './public-site.ts';
 
@@ -18,7 +20,7 @@ export class NewsfeedsStack extends Stack {
     super(scope, id, props);
     const content = new ContentStore(this, 'Content', { prefix: props.contentPrefix });
     const site = new PublicSite(this, 'Site');
-    new FeedBuilder(this, 'FeedBuilder', {
+    const feeds = new FeedBuilder(this, 'FeedBuilder', {
       content,
       site,
       siteConfig: props.siteConfig,
@@ -26,6 +28,15 @@ export class NewsfeedsStack extends Stack {
       batchingWindow: props.batchingWindow,
       cacheControl: props.cacheControl,
     });
+    if (parseSiteConfig(props.siteConfig, 'siteConfig').digest) {
+      new DigestPreparer(this, 'Digest', {
+        content,
+        site,
+        feeds,
+        siteConfig: props.siteConfig,
+        cacheControl: props.cacheControl,
+      });
+    }
     new CfnOutput(this, 'ContentUpload', {
       value: `s3://${content.bucket.bucketName}/${props.contentPrefix}`,
       description: 'Upload articles (*.md) here',

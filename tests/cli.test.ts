@@ -13,10 +13,12 @@ import { strictXmlErrors, validateAtom, validateJsonFeed } from './support/valid
 const tempDir = useTempDirs();
 const NOW = '2026-11-24T12:00:00Z';
 
+/** Runs the CLI; without `--state` in `args`, with a fresh state folder (never the repository's .state/). */
 async function cli(args: string[], env: Record<string, string> = {}) {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const status = await runCli(args, {
+  const withState = args.includes('--state') ? args : [...args, '--state', await tempDir()];
+  const status = await runCli(withState, {
     stdout: (line) => stdout.push(line),
     stderr: (line) => stderr.push(line),
     clock: () => new Date('2030-01-01T00:00:00Z'),
@@ -47,7 +49,7 @@ describe('npm start on the sample content', () => {
     const out = await tempDir();
     const { status, stdout } = await cli(['--out', out, '--now', NOW]);
     expect(status).toBe(0);
-    expect(stdout).toMatch(
+    expect(stdout.split('\n')[0]).toMatch(
       /^read \d+; published \d+; skipped \d+ \(.*\); feeds \d+; files written \d+, unchanged 0, deleted 0$/,
     );
     const files = await listFiles(out);
@@ -84,14 +86,18 @@ describe('npm start on the sample content', () => {
   });
 
   it('builds byte-identical output twice, and the second run writes nothing', async () => {
-    const [a, b] = [await tempDir(), await tempDir()];
-    await cli(['--out', a, '--now', NOW]);
-    await cli(['--out', b, '--now', NOW]);
+    const [a, b, state] = [await tempDir(), await tempDir(), await tempDir()];
+    // One state (and so one signing key): the second run rewrites the same digest issue, mail included.
+    await cli(['--out', a, '--now', NOW, '--state', state]);
+    await cli(['--out', b, '--now', NOW, '--state', state]);
     const files = await listFiles(a);
+    expect(files).toEqual(expect.arrayContaining(['digests/2026-W48.html', 'mail/2026-W48.eml']));
     expect(await listFiles(b)).toEqual(files);
     for (const file of files) expect(await readFile(join(b, file)), file).toEqual(await readFile(join(a, file)));
-    const again = await cli(['--out', a, '--now', NOW]);
-    expect(again.stdout).toContain(`files written 0, unchanged ${files.length}, deleted 0`);
+    const again = await cli(['--out', a, '--now', NOW, '--state', state]);
+    const feedFiles = files.filter((f) => !f.startsWith('digests/') && !f.startsWith('mail/'));
+    expect(again.stdout).toContain(`files written 0, unchanged ${feedFiles.length}, deleted 0`);
+    expect(again.stdout).toContain('digest: issue 2026-W48 (#1) already complete this week');
   });
 });
 
@@ -223,8 +229,13 @@ describe('the command line on S3', () => {
     const fromFolder = await cli(['--out', out, '--now', NOW]);
     vi.unstubAllEnvs();
     expect(fromS3.status).toBe(0);
-    expect(fromS3.stdout).toBe(fromFolder.stdout);
-    for (const file of await listFiles(out)) {
+    // The same summary and digest lines; only the folder run writes a sample message (never into a bucket).
+    const sampleLine = /\ndigest: sample message for .*$/;
+    expect(fromFolder.stdout).toMatch(sampleLine);
+    expect(fromS3.stdout).toBe(fromFolder.stdout.replace(sampleLine, ''));
+    const files = await listFiles(out);
+    expect(files).toContain('digests/2026-W48.html');
+    for (const file of files.filter((f) => !f.startsWith('mail/'))) {
       const object = await s3.send(new GetObjectCommand({ Bucket: site, Key: `feeds/${file}` }));
       expect(await object.Body?.transformToString(), file).toBe(await readFile(join(out, file), 'utf8'));
     }
@@ -298,7 +309,7 @@ describe('mistakes and odd input on the command line', () => {
     const empty = await tempDir();
     const { status, stdout } = await cli(['--content', empty, '--out', out, '--now', NOW, '--allow-shrink']);
     expect(status).toBe(0);
-    expect(stdout).toMatch(/published 0; .* deleted [1-9]\d*$/);
+    expect(stdout).toMatch(/published 0; .* deleted [1-9]\d*$/m);
     expect(JSON.parse(await readFile(join(out, 'feed.json'), 'utf8')).items).toEqual([]);
   });
 
@@ -415,5 +426,108 @@ describe('the WebSub ping from the command line', () => {
     const out = await tempDir();
     await cli(['--config', config, '--out', out, '--now', NOW, '--base-url', pathToFileURL(`${out}/`).href]);
     expect(hub.pinged).toEqual([]);
+  });
+});
+
+describe('the weekly digest on the command line', () => {
+  it('writes the issue as .html, .txt and .eml in the mail folder and the web copy and archive in the output', async () => {
+    const [out, state] = [await tempDir(), await tempDir()];
+    const { status, stdout } = await cli(['--out', out, '--now', NOW, '--state', state]);
+    expect(status).toBe(0);
+    expect(stdout).toContain('digest: issue 2026-W48 (#1) prepared: 9 stories');
+    expect(stdout).toMatch(
+      /digest: sample message for reader@example\.com → .*mail\/2026-W48\.eml \(\d+ KB of HTML, 9 shown\)/,
+    );
+    const files = await listFiles(out);
+    for (const file of ['mail/2026-W48.html', 'mail/2026-W48.txt', 'mail/2026-W48.eml', 'digests/2026-W48.html']) {
+      expect(files).toContain(file);
+    }
+    expect(files).toEqual(expect.arrayContaining(['digests/index.html', 'digests/feed.xml', 'digests/atom.xml']));
+    expect(await listFiles(state)).toEqual(['digest/issues/2026-W48.json', 'digest/state.json', 'signing-keys.json']);
+  });
+
+  it('prepares consecutive issues on runs a week apart, with the same state folder', async () => {
+    const [out, state] = [await tempDir(), await tempDir()];
+    const content = await contentFolder({
+      'a.md': articleFile(validFields({ publishedDateTime: '2026-11-20T09:00:00Z' })),
+    });
+    await cli(['--content', content, '--out', out, '--now', NOW, '--state', state]);
+    await writeFile(
+      join(content, 'b.md'),
+      articleFile(
+        validFields({
+          publishedDateTime: '2026-11-27T09:00:00Z',
+          webUrl: 'https://x.example/b',
+          originalUrl: 'https://x.example/b',
+        }),
+      ),
+    );
+    const next = await cli(['--content', content, '--out', out, '--now', '2026-12-01T12:00:00Z', '--state', state]);
+    expect(next.stdout).toContain('digest: issue 2026-W49 (#2) prepared: 1 story');
+    expect(await listFiles(join(out, 'mail'))).toEqual([
+      '2026-W48.eml',
+      '2026-W48.html',
+      '2026-W48.txt',
+      '2026-W49.eml',
+      '2026-W49.html',
+      '2026-W49.txt',
+    ]);
+  });
+
+  it('gives the sample reader their topics with --sample-topics', async () => {
+    const out = await tempDir();
+    const { stdout } = await cli(['--out', out, '--now', NOW, '--sample-topics', 'Space, Nothing Else']);
+    expect(stdout).toMatch(/sample message .* \d+ shown/);
+    const text = await readFile(join(out, 'mail', '2026-W48.txt'), 'utf8');
+    expect(text).toContain('in the topics you chose');
+    expect(text).not.toContain('Grid-scale sodium batteries');
+  });
+
+  it('builds only what --feeds-only or --digest-only asks for', async () => {
+    const feedsOnly = await tempDir();
+    await cli(['--out', feedsOnly, '--now', NOW, '--feeds-only']);
+    expect((await listFiles(feedsOnly)).some((f) => f.startsWith('digests/') || f.startsWith('mail/'))).toBe(false);
+    const digestOnly = await tempDir();
+    const { stdout } = await cli(['--out', digestOnly, '--now', NOW, '--digest-only']);
+    expect(stdout).not.toMatch(/^read /m);
+    expect(await listFiles(digestOnly)).not.toContain('feed.xml');
+    expect(await listFiles(digestOnly)).toContain('digests/2026-W48.html');
+  });
+
+  it.each([
+    [['--feeds-only', '--digest-only'], '--feeds-only and --digest-only: choose one'],
+    [['--mail', 's3://bucket/mail'], '--mail: expected a local folder'],
+  ])('rejects %j as a usage error', async (args, message) => {
+    const { status, stderr } = await cli([...args, '--out', await tempDir()]);
+    expect(status).toBe(2);
+    expect(stderr).toContain(message);
+  });
+
+  it('says there is no digest to prepare when the configuration has none', async () => {
+    const config = join(await tempDir(), 'site.json');
+    const { digest: _, ...site } = JSON.parse(await readFile('site.config.json', 'utf8'));
+    await writeFile(config, JSON.stringify(site));
+    const { status, stderr } = await cli(['--config', config, '--out', await tempDir(), '--digest-only']);
+    expect(status).toBe(1);
+    expect(stderr).toContain(`${config} has no "digest" section`);
+    const both = await cli(['--config', config, '--out', await tempDir(), '--now', NOW]);
+    expect(both.status).toBe(0);
+    expect(both.stdout).not.toContain('digest');
+  });
+
+  it('stops with exit 1, naming the file, when the digest state is unreadable', async () => {
+    const state = await tempDir();
+    await mkdir(join(state, 'digest'));
+    await writeFile(join(state, 'digest', 'state.json'), '{"format":1,');
+    const { status, stderr } = await cli(['--out', await tempDir(), '--now', NOW, '--state', state]);
+    expect(status).toBe(1);
+    expect(stderr).toContain(`${join(state, 'digest', 'state.json')} is not valid JSON`);
+  });
+
+  it('reports the digest under "digest" in the one --json document', async () => {
+    const { stdout } = await cli(['--out', await tempDir(), '--now', NOW, '--json']);
+    const report = JSON.parse(stdout);
+    expect(report.summary.published).toBe(11);
+    expect(report.digest).toMatchObject({ outcome: 'prepared', issue: { id: '2026-W48', number: 1, shown: 9 } });
   });
 });

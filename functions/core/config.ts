@@ -71,6 +71,8 @@ export const DigestSettingsSchema = z.strictObject(
     timeZone: z
       .string('expected an IANA time zone such as Europe/Berlin')
       .refine(isValidTimeZone, 'expected an IANA time zone such as Europe/Berlin or UTC')
+      // The canonical spelling (`europe/berlin` → `Europe/Berlin`): the AWS scheduler takes only that.
+      .transform((zone) => new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone)
       .default('UTC'),
     from: z.strictObject(
       {

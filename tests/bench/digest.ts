@@ -19,13 +19,17 @@ export async function benchDigest(): Promise<string[]> {
   // Cold: a fresh process imports mjml and renders (what `npm run build:templates` costs after a template edit).
   let start = process.hrtime.bigint();
   execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build-templates.ts', '--force'], { stdio: 'ignore' });
-  rows.push(`| templates: compile, fresh process (node + tsx + mjml import + render) | ${seconds(start).toFixed(2)} s |`);
+  rows.push(
+    `| templates: compile, fresh process (node + tsx + mjml import + render) | ${seconds(start).toFixed(2)} s |`,
+  );
   const { buildTemplates } = await import('../../scripts/build-templates.ts');
   await buildTemplates({ force: true });
   start = process.hrtime.bigint();
   const runs = 5;
   for (let i = 0; i < runs; i += 1) await buildTemplates({ force: true });
-  rows.push(`| templates: compile, warm (mjml loaded), mean of ${runs} | ${((seconds(start) / runs) * 1000).toFixed(0)} ms |`);
+  rows.push(
+    `| templates: compile, warm (mjml loaded), mean of ${runs} | ${((seconds(start) / runs) * 1000).toFixed(0)} ms |`,
+  );
 
   const dueAt = new Date('2026-11-23T06:00:00Z');
   const articles = generateArticles({ count: 2000, until: dueAt }).flatMap((file) => {

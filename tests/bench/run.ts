@@ -13,8 +13,8 @@ import { s3ClientConfig } from '../../functions/storage/location.ts';
 import { S3Storage } from '../../functions/storage/s3.ts';
 import { countRequests, type RequestCounts } from '../../functions/storage/s3-requests.ts';
 import { startS3rver } from '../stand-ins/s3rver.ts';
-import { benchDigest } from './digest.ts';
 import { generateArticles } from '../support/generate-articles.ts';
+import { benchDigest } from './digest.ts';
 
 const count = Number(process.env.BENCH_ARTICLES ?? 10_000);
 const changed = 10;

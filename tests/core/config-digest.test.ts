@@ -16,7 +16,8 @@ const digest = {
   postalAddress: '1 Example Street, Berlin',
 };
 
-const parse = (settings: Record<string, unknown>) => parseSiteConfig({ ...site, digest: { ...digest, ...settings } }, FILE);
+const parse = (settings: Record<string, unknown>) =>
+  parseSiteConfig({ ...site, digest: { ...digest, ...settings } }, FILE);
 
 function problems(settings: Record<string, unknown>): string {
   try {
@@ -57,12 +58,18 @@ describe('the digest section', () => {
     [{ weekday: 'Funday' }, 'digest.weekday: expected a weekday: monday, tuesday'],
     [{ hour: 24 }, 'digest.hour: expected a whole number from 0 to 23, got 24'],
     [{ hour: 6.5 }, 'digest.hour: expected a whole number from 0 to 23, got 6.5'],
-    [{ timeZone: 'Mars/Olympus' }, 'digest.timeZone: expected an IANA time zone such as Europe/Berlin or UTC, got "Mars/Olympus"'],
+    [
+      { timeZone: 'Mars/Olympus' },
+      'digest.timeZone: expected an IANA time zone such as Europe/Berlin or UTC, got "Mars/Olympus"',
+    ],
     [{ from: { name: 'X', address: 'not an address' } }, 'digest.from.address: expected an email address'],
     [{ from: { name: 'X', address: 'a@b.com\r\nBcc: evil@c.com' } }, 'digest.from.address: expected an email address'],
     [{ replyTo: 'a@b.com, c@d.com' }, 'digest.replyTo: expected an email address'],
     [{ postalAddress: '  ' }, "digest.postalAddress: expected the sender's postal address"],
-    [{ subject: '{site}: {title}' }, 'digest.subject: unknown token {title} in "{site}: {title}"; known: {site} {number} {week} {dates} {headline}'],
+    [
+      { subject: '{site}: {title}' },
+      'digest.subject: unknown token {title} in "{site}: {title}"; known: {site} {number} {week} {dates} {headline}',
+    ],
     [{ lookBackDays: 0 }, 'digest.lookBackDays: expected a whole number from 1 to 90, got 0'],
     [{ apiUrl: 'ftp://x.example/' }, 'digest.apiUrl:'],
     [{ sampleRecipient: 'nobody' }, 'digest.sampleRecipient: expected an email address'],
@@ -78,7 +85,9 @@ describe('the digest section', () => {
   });
 
   it('suggests the setting a typo meant, inside the section too', () => {
-    expect(problems({ lookbackDays: 7 })).toContain('digest.lookbackDays: unknown setting; did you mean "lookBackDays"?');
+    expect(problems({ lookbackDays: 7 })).toContain(
+      'digest.lookbackDays: unknown setting; did you mean "lookBackDays"?',
+    );
     expect(problems({ from: { ...digest.from, adress: 'x' } })).toContain(
       'digest.from.adress: unknown setting; did you mean "address"?',
     );

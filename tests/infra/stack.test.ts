@@ -27,6 +27,76 @@ function synth(outdir: string, overrides: Partial<ConstructorParameters<typeof N
   return { app, stack, template: Template.fromStack(stack) };
 }
 
+describe('the digest preparer', () => {
+  const outdir = mkdtempSync(join(tmpdir(), 'newsfeeds-cdk-digest-'));
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+  const { app, template } = synth(outdir);
+
+  it('runs weekly at the configured weekday and hour, in the digest time zone, passing the scheduled time', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(5 7 ? * MON *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      Target: Match.objectLike({ Input: '{"time":"<aws.scheduler.scheduled-time>"}' }),
+    });
+  });
+
+  it('keeps its state in a retained, versioned bucket', () => {
+    const [bucket] = Object.entries(template.findResources('AWS::S3::Bucket')).filter(([id]) =>
+      id.startsWith('DigestStateBucket'),
+    );
+    expect(bucket?.[1]).toMatchObject({
+      DeletionPolicy: 'Retain',
+      Properties: { VersioningConfiguration: { Status: 'Enabled' } },
+    });
+  });
+
+  it('reserves no concurrency (a new account cannot)', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const digest = Object.entries(functions).find(([id]) => id.startsWith('DigestFunction'));
+    expect(digest?.[1].Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('is left out when the configuration has no digest section', () => {
+    const { digest: _, ...withoutDigest } = siteConfig;
+    const { template } = synth(join(outdir, 'no-digest'), { siteConfig: withoutDigest });
+    expect(Object.keys(template.findResources('AWS::Scheduler::Schedule'))).toHaveLength(0);
+  });
+
+  it('bundles a handler without mjml that prepares the issue when run as Lambda would run it', async () => {
+    const assembly = app.synth();
+    const assetDir = assetDirOf(assembly.directory, template, 'Digest');
+    const code = readFileSync(join(assetDir, 'index.js'), 'utf8');
+    // The compiled templates are in (their class names say mj-column), MJML itself is not.
+    expect(code.includes('mj-column-per-100')).toBe(true);
+    expect(['mjml-core', 'mjml2html', 'mjml-parser-xml'].filter((name) => code.includes(name))).toEqual([]);
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'S3RVER');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'S3RVER');
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    const s3 = testS3Client();
+    const [content, site, state] = await Promise.all([
+      newBucket(s3, 'content'),
+      newBucket(s3, 'site'),
+      newBucket(s3, 'digest-state'),
+    ]);
+    const article = articleFile(validFields({ publishedDateTime: '2026-11-20T09:00:00Z' }));
+    await s3.send(new PutObjectCommand({ Bucket: content, Key: 'articles/a.md', Body: article }));
+    vi.stubEnv('AWS_ENDPOINT_URL_S3', inject('s3Endpoint'));
+    vi.stubEnv(ENV.contentBucket, content);
+    vi.stubEnv(ENV.contentPrefix, 'articles/');
+    vi.stubEnv(ENV.siteBucket, site);
+    vi.stubEnv(ENV.digestStateBucket, state);
+    vi.stubEnv(ENV.siteConfig, JSON.stringify(siteConfig));
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const bundle = createRequire(import.meta.url)(join(assetDir, 'index.js')) as {
+      handler: (event: unknown) => Promise<unknown>;
+    };
+    const result = await bundle.handler({ time: '2026-11-23T06:05:00Z' });
+    expect(result).toMatchObject({ outcome: 'prepared', issue: { id: '2026-W48', number: 1, shown: 1 } });
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  });
+});
+
 describe('the CDK stack', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'newsfeeds-cdk-'));
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
@@ -90,7 +160,8 @@ describe('the CDK stack', () => {
 
   it('keeps every bucket private and encrypted', () => {
     const buckets = template.findResources('AWS::S3::Bucket');
-    expect(Object.keys(buckets)).toHaveLength(3);
+    // Content, site, the feed builder's state, the digest's state.
+    expect(Object.keys(buckets)).toHaveLength(4);
     for (const bucket of Object.values(buckets)) {
       expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
         BlockPublicAcls: true,
@@ -119,7 +190,7 @@ describe('the CDK stack', () => {
 
   it('bundles a handler that builds feeds when run as Lambda would run it', async () => {
     const assembly = app.synth();
-    const assetDir = builderAssetDir(assembly.directory, template);
+    const assetDir = assetDirOf(assembly.directory, template, 'FeedBuilder');
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'S3RVER');
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'S3RVER');
     vi.stubEnv('AWS_REGION', 'us-east-1');
@@ -147,13 +218,12 @@ describe('the CDK stack', () => {
   });
 });
 
-/** The folder of the feed builder's code asset in a synthesized cloud assembly (found by its zip's hash). */
-function builderAssetDir(directory: string, template: Template): string {
-  const [builder] = Object.values(
-    template.findResources('AWS::Lambda::Function', {
-      Properties: { Environment: { Variables: Match.objectLike({ [ENV.siteConfig]: Match.anyValue() }) } },
-    }),
-  );
-  const zip = (builder?.Properties.Code.S3Key as string | undefined) ?? '';
+/** The folder of a function's code asset in a synthesized cloud assembly (found by its zip's hash). */
+function assetDirOf(directory: string, template: Template, construct: 'FeedBuilder' | 'Digest'): string {
+  const functions = template.findResources('AWS::Lambda::Function', {
+    Properties: { Environment: { Variables: Match.objectLike({ [ENV.siteConfig]: Match.anyValue() }) } },
+  });
+  const [found] = Object.entries(functions).filter(([logicalId]) => logicalId.startsWith(`${construct}Function`));
+  const zip = (found?.[1].Properties.Code.S3Key as string | undefined) ?? '';
   return join(directory, `asset.${zip.replace(/\.zip$/, '')}`);
 }

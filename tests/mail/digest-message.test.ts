@@ -87,7 +87,10 @@ describe('hostile article values', () => {
   });
 
   it('keeps the subject on one line', () => {
-    const subject = subjectLine('{site}: {headline}', { site: 'S', headline: 'a\r\nBcc: evil@example.net\u0085\u2028b' });
+    const subject = subjectLine('{site}: {headline}', {
+      site: 'S',
+      headline: 'a\r\nBcc: evil@example.net\u0085\u2028b',
+    });
     expect(subject).toBe('S: a Bcc: evil@example.net b');
   });
 

@@ -28,7 +28,9 @@ describe('splitFragments', () => {
 
 describe('fill', () => {
   it('escapes values, inserts slots as they are, and does not read tokens inside what it inserted', () => {
-    const out = fill('<p>{{a}}</p>{{>s}}{{>missing}}', { a: '<{{b}}>' }, { s: '<i>{{a}}</i>' }, (v) => v.replace('<', '&lt;'));
+    const out = fill('<p>{{a}}</p>{{>s}}{{>missing}}', { a: '<{{b}}>' }, { s: '<i>{{a}}</i>' }, (v) =>
+      v.replace('<', '&lt;'),
+    );
     expect(out).toBe('<p>&lt;{{b}}></p><i>{{a}}</i>');
   });
 

@@ -1,0 +1,106 @@
+// The digest preparer: an EventBridge Scheduler schedule at the issue's weekday and hour, in the digest's time zone,
+// runs one function that prepares the week's issue (web copy, archive, feeds) into the site bucket. Its state lives
+// in a retained, versioned bucket: losing it would renumber issues and repeat articles.
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import { TimeZone } from 'aws-cdk-lib/core';
+import { Construct } from 'constructs';
+import { parseSiteConfig } from '../functions/core/config.ts';
+import { ENV } from '../functions/env.ts';
+import type { ContentStore } from './content-store.ts';
+import type { FeedBuilder } from './feed-builder.ts';
+import type { PublicSite } from './public-site.ts';
+
+export interface DigestPreparerProps {
+  content: ContentStore;
+  site: PublicSite;
+  /** Its manifest is read (never written) so unchanged articles are not fetched again. */
+  feeds: FeedBuilder;
+  /** The site configuration with its `digest` section; checked here, so a mistake stops the synth. */
+  siteConfig: unknown;
+  cacheControl: string;
+}
+
+const WEEKDAYS = {
+  monday: 'MON',
+  tuesday: 'TUE',
+  wednesday: 'WED',
+  thursday: 'THU',
+  friday: 'FRI',
+  saturday: 'SAT',
+  sunday: 'SUN',
+};
+
+export class DigestPreparer extends Construct {
+  readonly function: NodejsFunction;
+  readonly stateBucket: s3.Bucket;
+  readonly schedule: scheduler.Schedule;
+
+  constructor(scope: Construct, id: string, props: DigestPreparerProps) {
+    super(scope, id);
+    const config = parseSiteConfig(props.siteConfig, 'DigestPreparer siteConfig');
+    const digest = config.digest;
+    if (!digest) throw new Error('DigestPreparer needs a site configuration with a "digest" section');
+
+    this.stateBucket = new s3.Bucket(this, 'StateBucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: true,
+      // Not a cache: kept when the stack goes, and every version of the state can be restored.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: fileURLToPath(new URL('../functions/handlers/prepare-digest.ts', import.meta.url)),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      // It reads every article (through the feed builder's manifest), like the feed builder: the same memory.
+      memorySize: 3008,
+      timeout: Duration.minutes(15),
+      logGroup: new logs.LogGroup(this, 'Logs', {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+      bundling: { format: OutputFormat.CJS, target: 'node24', minify: true, sourceMap: true, bundleAwsSDK: true },
+      environment: {
+        [ENV.contentBucket]: props.content.bucket.bucketName,
+        [ENV.contentPrefix]: props.content.prefix,
+        [ENV.siteBucket]: props.site.bucket.bucketName,
+        [ENV.sitePrefix]: '',
+        [ENV.digestStateBucket]: this.stateBucket.bucketName,
+        [ENV.stateBucket]: props.feeds.stateBucket.bucketName,
+        [ENV.siteConfig]: JSON.stringify(props.siteConfig),
+        [ENV.cacheControl]: props.cacheControl,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+    props.content.bucket.grantRead(this.function);
+    props.site.bucket.grantReadWrite(this.function);
+    props.feeds.stateBucket.grantRead(this.function);
+    this.stateBucket.grantReadWrite(this.function);
+
+    // Five minutes after the hour, so an article scheduled for the hour itself is in; the event carries the
+    // scheduled time, which the function takes as "now", so a retried run prepares the same week's issue.
+    this.schedule = new scheduler.Schedule(this, 'Weekly', {
+      description: `The weekly digest: ${digest.weekday} ${digest.hour}:05 ${digest.timeZone}`,
+      schedule: scheduler.ScheduleExpression.cron({
+        minute: '5',
+        hour: String(digest.hour),
+        weekDay: WEEKDAYS[digest.weekday],
+        timeZone: TimeZone.of(digest.timeZone),
+      }),
+      target: new schedulerTargets.LambdaInvoke(this.function, {
+        input: scheduler.ScheduleTargetInput.fromObject({ time: scheduler.ContextAttribute.scheduledTime }),
+        retryAttempts: 3,
+      }),
+    });
+  }
+}

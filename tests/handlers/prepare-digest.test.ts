@@ -1,0 +1,108 @@
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { ConfigError } from '../../functions/core/errors.ts';
+import { ENV } from '../../functions/env.ts';
+import { createDigestHandler } from '../../functions/handlers/prepare-digest.ts';
+import { newBucket, testS3Client } from '../stand-ins/s3.ts';
+import { numberedArticle, SECRET } from '../support/article-source.ts';
+import { DIGEST_SETTINGS } from '../support/digest.ts';
+
+const site = {
+  title: 'Handler Wire',
+  description: 'Built in Lambda.',
+  baseUrl: 'https://feeds.example.org/',
+  author: { name: 'Desk' },
+  idPrefix: 'tag:example.org,2026:',
+};
+
+beforeAll(() => {
+  // Fake credentials for the s3rver stand-in; the handler's S3 client reads them like any Lambda would.
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'S3RVER');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'S3RVER');
+  vi.stubEnv('AWS_REGION', 'us-east-1');
+});
+
+const admin = testS3Client();
+const logged: string[] = [];
+afterEach(() => {
+  logged.length = 0;
+  vi.restoreAllMocks();
+});
+
+async function deployment(config: Record<string, unknown> = { ...site, digest: DIGEST_SETTINGS }) {
+  const [content, siteBucket, state] = await Promise.all([
+    newBucket(admin, 'content'),
+    newBucket(admin, 'site'),
+    newBucket(admin, 'digest-state'),
+  ]);
+  const env = {
+    AWS_ENDPOINT_URL_S3: inject('s3Endpoint'),
+    [ENV.contentBucket]: content,
+    [ENV.contentPrefix]: 'articles',
+    [ENV.siteBucket]: siteBucket,
+    [ENV.sitePrefix]: '',
+    [ENV.digestStateBucket]: state,
+    [ENV.siteConfig]: JSON.stringify(config),
+  };
+  const upload = (key: string, text: string) =>
+    admin.send(new PutObjectCommand({ Bucket: content, Key: `articles/${key}`, Body: text }));
+  const keys = async (bucket: string) =>
+    ((await admin.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key).sort();
+  return { env, site: siteBucket, state, upload, keys };
+}
+
+describe('the digest-preparer handler', () => {
+  it('prepares the issue due at the scheduled time into the site bucket, and the state into its own bucket', async () => {
+    const d = await deployment();
+    await d.upload('a.md', numberedArticle(1, { publishedDateTime: '2026-11-20T09:00:00Z' }));
+    vi.spyOn(console, 'log').mockImplementation((line: string) => void logged.push(line));
+    const result = await createDigestHandler(d.env)({ time: '2026-11-23T06:00:00Z' });
+    expect(result).toMatchObject({ outcome: 'prepared', issue: { id: '2026-W48', number: 1, shown: 1 } });
+    expect(await d.keys(d.site)).toEqual([
+      'digests/2026-W48.html',
+      'digests/atom.xml',
+      'digests/feed.json',
+      'digests/feed.xml',
+      'digests/index.html',
+    ]);
+    expect(await d.keys(d.state)).toEqual(['digest/issues/2026-W48.json', 'digest/state.json']);
+    const head = await admin.send(new HeadObjectCommand({ Bucket: d.site, Key: 'digests/2026-W48.html' }));
+    expect(head.ContentType).toBe('text/html; charset=utf-8');
+    expect(head.CacheControl).toBe('public, max-age=300');
+    const line = JSON.parse(logged.find((l) => l.includes('digest prepared'))!);
+    expect(line).toMatchObject({ level: 'info', outcome: 'prepared', issue: { id: '2026-W48' }, written: 5 });
+    expect(logged.join('\n')).not.toContain(SECRET.slice(0, 16));
+    // No mail files in AWS: the sample message is for local runs only.
+    const page = await admin.send(new GetObjectCommand({ Bucket: d.site, Key: 'digests/2026-W48.html' }));
+    expect(await page.Body?.transformToString()).not.toContain('token=');
+  });
+
+  it('writes nothing new when the schedule fires again in the same week', async () => {
+    const d = await deployment();
+    await d.upload('a.md', numberedArticle(1, { publishedDateTime: '2026-11-20T09:00:00Z' }));
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    const handler = createDigestHandler(d.env);
+    await handler({ time: '2026-11-23T06:00:00Z' });
+    expect(await handler({ time: '2026-11-23T07:00:00Z' })).toMatchObject({ outcome: 'rewritten' });
+  });
+
+  it('refuses to start without a digest section, naming the variable', () => {
+    expect(() =>
+      createDigestHandler({
+        [ENV.contentBucket]: 'content',
+        [ENV.siteBucket]: 'site',
+        [ENV.digestStateBucket]: 'state',
+        [ENV.siteConfig]: JSON.stringify(site),
+      }),
+    ).toThrow(ConfigError);
+    expect(() => createDigestHandler({ [ENV.siteConfig]: JSON.stringify(site) })).toThrow(
+      /DIGEST_STATE_BUCKET: .*\n.*SITE_CONFIG: the site configuration has no "digest" section|SITE_CONFIG: the site configuration has no "digest" section/s,
+    );
+  });
+
+  it('rejects an event it does not understand', async () => {
+    const d = await deployment();
+    await expect(createDigestHandler(d.env)({ time: 'yesterday' })).rejects.toThrow();
+    await expect(createDigestHandler(d.env)({ Records: [] })).rejects.toThrow();
+  });
+});
