@@ -161,6 +161,17 @@ function parseOptions(argv: string[], clock: () => Date): CliOptions | 'help' {
   };
 }
 
+/**
+ * `--base-url`: the whole site is served there for this run. An http(s) preview server also stands for the home page
+ * and the subscriber API (`api/` under its origin), so no link of a preview leads to the real site; a `file:` base URL
+ * moves only the feeds.
+ */
+function servedFrom(config: SiteConfig, baseUrl: string): SiteConfig {
+  if (new URL(baseUrl).protocol === 'file:') return { ...config, baseUrl };
+  const apiUrl = new URL('/api/', baseUrl).href;
+  return { ...config, baseUrl, siteUrl: baseUrl, ...(config.digest ? { digest: { ...config.digest, apiUrl } } : {}) };
+}
+
 async function readConfig(path: string): Promise<SiteConfig> {
   let text: string;
   try {
@@ -268,9 +279,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     const fileConfig = await readConfig(options.config);
     const config: SiteConfig = {
-      ...fileConfig,
+      ...(options.baseUrl === undefined ? fileConfig : servedFrom(fileConfig, options.baseUrl)),
       ...(options.minQuality === undefined ? {} : { minQuality: options.minQuality }),
-      ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
     };
     const s3 = lazyS3Client(io.env);
     const source = openStorage(options.content, s3, 'source');

@@ -310,6 +310,8 @@ describe('header injection', () => {
 
   it.each([
     ['http:', 'http://news.example.com/api/unsubscribe?token=abc'],
+    ['http: to a host that only looks local', 'http://localhost.example.com/api/unsubscribe?token=abc'],
+    ['http: to localhost without a path', 'http://localhost:8080'],
     ['mailto:', 'mailto:unsubscribe@news.example.com'],
     ['a >', 'https://news.example.com/u?t=abc>'],
     ['a second URL', 'https://news.example.com/u?t=abc>, <mailto:evil@example.net'],
@@ -323,6 +325,13 @@ describe('header injection', () => {
     const compile = vi.spyOn(MailComposer.prototype, 'compile');
     await expect(message({ unsubscribeUrl })).rejects.toThrow(RangeError);
     expect(compile).not.toHaveBeenCalled();
+  });
+
+  it("accepts http only for a local preview's own server", async () => {
+    for (const url of ['http://localhost:8080/api/unsubscribe?token=abc', 'http://127.0.0.1/api/unsubscribe?t=1']) {
+      const raw = Buffer.from(await message({ unsubscribeUrl: url })).toString('latin1');
+      expect(raw).toContain(`List-Unsubscribe: <${url}>`);
+    }
   });
 
   it.each([
