@@ -9,7 +9,7 @@ import type { Storage, WriteOptions } from '../../functions/storage/port.ts';
 import { createTokenSigner, generateKeyringText, parseKeyring } from '../../functions/subscribers/tokens.ts';
 import { numberedArticle, SECRET } from '../support/article-source.ts';
 import { type DigestConfig, digestConfig } from '../support/digest.ts';
-import { validateAtom, validateJsonFeed } from '../support/validators.ts';
+import { strictXmlErrors, validateAtom, validateJsonFeed } from '../support/validators.ts';
 
 const signer = createTokenSigner(parseKeyring(generateKeyringText(), 'test keys'));
 /** Monday 23 November 2026, 07:00 in Berlin is 06:00Z: week 48's issue time. */
@@ -228,6 +228,22 @@ describe('prepareDigest', () => {
     expect(w2.mail.text('2026-W48.txt')).not.toContain('Story 2');
   });
 
+  it('lets no article title add a header: CR LF and Bcc: in a title stay text on the Subject line', async () => {
+    const w = world();
+    // A YAML double-quoted string can carry real CR and LF characters.
+    w.source.put(
+      'a.md',
+      `---\ntitle: "Big news\\r\\nBcc: evil@example.net\\r\\nX-Injected: 1"\npublishedDateTime: 2026-11-20T09:00:00Z\nwebUrl: https://x.example/a\nquality: 90\npublished: true\n---\n`,
+    );
+    await run(w, W48);
+    const raw = Buffer.from(w.mail.objects.get('2026-W48.eml')!.body).toString('latin1');
+    const headerBlock = raw.slice(0, raw.indexOf('\r\n\r\n'));
+    expect(headerBlock).not.toMatch(/^(Bcc|X-Injected):/im);
+    const mail = await simpleParser(Buffer.from(w.mail.objects.get('2026-W48.eml')!.body));
+    expect(mail.bcc).toBeUndefined();
+    expect(mail.subject).toBe('Test Wire #1: Big news Bcc: evil@example.net X-Injected: 1');
+  });
+
   it('never writes the secured value anywhere', async () => {
     const w = world();
     w.source.put('a.md', story(1, '2026-11-20T09:00:00Z'));
@@ -244,6 +260,7 @@ describe('prepareDigest', () => {
     w.source.put('a.md', story(1, '2026-11-20T09:00:00Z'));
     await run(w, W48);
     expect(await validateAtom(w.destination.text('digests/atom.xml')!)).toEqual([]);
+    expect(await strictXmlErrors(w.destination.text('digests/feed.xml')!)).toEqual([]);
     expect(validateJsonFeed(w.destination.text('digests/feed.json')!)).toEqual([]);
   });
 
