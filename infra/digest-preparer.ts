@@ -1,11 +1,8 @@
 // The digest preparer: an EventBridge Scheduler schedule at the issue's weekday and hour, in the digest's time zone,
 // runs one function that prepares the week's issue (web copy, archive, feeds) into the site bucket. Its state lives
 // in a retained, versioned bucket: losing it would renumber issues and repeat articles.
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -15,6 +12,7 @@ import { parseSiteConfig } from '../functions/core/config.ts';
 import { ENV } from '../functions/env.ts';
 import type { ContentStore } from './content-store.ts';
 import type { FeedBuilder } from './feed-builder.ts';
+import { handlerFunction } from './handler-function.ts';
 import type { PublicSite } from './public-site.ts';
 
 export interface DigestPreparerProps {
@@ -57,19 +55,11 @@ export class DigestPreparer extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: fileURLToPath(new URL('../functions/handlers/prepare-digest.ts', import.meta.url)),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+    this.function = handlerFunction(this, 'Function', {
+      handlerFile: 'prepare-digest.ts',
       // It reads every article (through the feed builder's manifest), like the feed builder: the same memory.
       memorySize: 3008,
       timeout: Duration.minutes(15),
-      logGroup: new logs.LogGroup(this, 'Logs', {
-        retention: logs.RetentionDays.ONE_MONTH,
-        removalPolicy: RemovalPolicy.DESTROY,
-      }),
-      bundling: { format: OutputFormat.CJS, target: 'node24', minify: true, sourceMap: true, bundleAwsSDK: true },
       environment: {
         [ENV.contentBucket]: props.content.bucket.bucketName,
         [ENV.contentPrefix]: props.content.prefix,
@@ -79,7 +69,6 @@ export class DigestPreparer extends Construct {
         [ENV.stateBucket]: props.feeds.stateBucket.bucketName,
         [ENV.siteConfig]: JSON.stringify(props.siteConfig),
         [ENV.cacheControl]: props.cacheControl,
-        NODE_OPTIONS: '--enable-source-maps',
       },
     });
     props.content.bucket.grantRead(this.function);

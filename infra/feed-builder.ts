@@ -1,13 +1,10 @@
 // The feed builder: S3 upload/delete events and a schedule go into one SQS queue; one function (reserved concurrency
 // 1, so it is the manifest's only writer) drains it in batches and rebuilds the feeds incrementally.
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -15,6 +12,7 @@ import { Construct } from 'constructs';
 import { parseSiteConfig } from '../functions/core/config.ts';
 import { ENV } from '../functions/env.ts';
 import type { ContentStore } from './content-store.ts';
+import { handlerFunction } from './handler-function.ts';
 import type { PublicSite } from './public-site.ts';
 
 export interface FeedBuilderProps {
@@ -79,22 +77,13 @@ export class FeedBuilder extends Construct {
       ],
     });
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: fileURLToPath(new URL('../functions/handlers/build-feeds.ts', import.meta.url)),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+    this.function = handlerFunction(this, 'Function', {
+      handlerFile: 'build-feeds.ts',
       // A 100,000-article build peaked near 1.8 GB in the benchmark (BENCHMARKS.md); about 3 GB leaves headroom.
       memorySize: 3008, // the most some new accounts allow before a quota increase
       timeout: FUNCTION_TIMEOUT,
       // The guarantee that two builds never run at once against the same manifest.
       reservedConcurrentExecutions: 1,
-      logGroup: new logs.LogGroup(this, 'Logs', {
-        retention: logs.RetentionDays.ONE_MONTH,
-        removalPolicy: RemovalPolicy.DESTROY,
-      }),
-      // The pinned SDK is bundled rather than taken from the runtime: the deployed code is the code that was tested.
-      bundling: { format: OutputFormat.CJS, target: 'node24', minify: true, sourceMap: true, bundleAwsSDK: true },
       environment: {
         [ENV.contentBucket]: props.content.bucket.bucketName,
         [ENV.contentPrefix]: props.content.prefix,
@@ -103,7 +92,6 @@ export class FeedBuilder extends Construct {
         [ENV.stateBucket]: this.stateBucket.bucketName,
         [ENV.siteConfig]: JSON.stringify(props.siteConfig),
         [ENV.cacheControl]: props.cacheControl,
-        NODE_OPTIONS: '--enable-source-maps',
       },
     });
     props.content.bucket.grantRead(this.function);

@@ -2,34 +2,20 @@
 // feeds incrementally. Reserved concurrency 1 (set in infra/) makes it the only writer of the manifest.
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { parseSiteConfig } from '../core/config.ts';
 import { ENV } from '../env.ts';
 import { buildFeeds } from '../pipeline/build.ts';
 import { s3ClientConfig } from '../storage/location.ts';
 import { S3Storage } from '../storage/s3.ts';
 import { countRequests } from '../storage/s3-requests.ts';
-import { log, readSettings } from './runtime.ts';
-
-const prefix = z
-  .string()
-  .default('')
-  .transform((p) => p.replace(/^\/+|\/+$/g, ''))
-  .transform((p) => (p ? `${p}/` : ''));
+import { log, prefixSetting, readSettings, siteConfigSetting } from './runtime.ts';
 
 const Settings = z.object({
   [ENV.contentBucket]: z.string().min(3, 'the bucket the articles are read from'),
-  [ENV.contentPrefix]: prefix,
+  [ENV.contentPrefix]: prefixSetting,
   [ENV.siteBucket]: z.string().min(3, 'the public bucket the feeds are written to'),
-  [ENV.sitePrefix]: prefix,
+  [ENV.sitePrefix]: prefixSetting,
   [ENV.stateBucket]: z.string().min(3, 'the private bucket for the build manifest'),
-  [ENV.siteConfig]: z.string().transform((json, ctx) => {
-    try {
-      return parseSiteConfig(JSON.parse(json), ENV.siteConfig);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  }),
+  [ENV.siteConfig]: siteConfigSetting(),
   [ENV.cacheControl]: z.string().default('public, max-age=300'),
 });
 

@@ -2,37 +2,26 @@
 // due at the event's time: its web copy, the archive and the digest's feeds in the site bucket, the state last.
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { type DigestSettings, parseSiteConfig, type SiteConfig } from '../core/config.ts';
+import type { DigestSettings, SiteConfig } from '../core/config.ts';
 import { ENV } from '../env.ts';
 import { prepareDigest } from '../pipeline/digest.ts';
 import { s3ClientConfig } from '../storage/location.ts';
 import { S3Storage } from '../storage/s3.ts';
 import { countRequests } from '../storage/s3-requests.ts';
-import { log, readSettings } from './runtime.ts';
-
-const prefix = z
-  .string()
-  .default('')
-  .transform((p) => p.replace(/^\/+|\/+$/g, ''))
-  .transform((p) => (p ? `${p}/` : ''));
+import { log, prefixSetting, readSettings, siteConfigSetting } from './runtime.ts';
 
 const Settings = z.object({
   [ENV.contentBucket]: z.string().min(3, 'the bucket the articles are read from'),
-  [ENV.contentPrefix]: prefix,
+  [ENV.contentPrefix]: prefixSetting,
   [ENV.siteBucket]: z.string().min(3, 'the public bucket the digest archive is written to'),
-  [ENV.sitePrefix]: prefix,
+  [ENV.sitePrefix]: prefixSetting,
   [ENV.digestStateBucket]: z.string().min(3, "the retained private bucket for the digest's state"),
   [ENV.stateBucket]: z.string().min(3, "the feed builder's state bucket (its manifest is read)").optional(),
-  [ENV.siteConfig]: z.string().transform((json, ctx) => {
-    try {
-      const config = parseSiteConfig(JSON.parse(json), ENV.siteConfig);
-      if (config.digest) return config as SiteConfig & { digest: DigestSettings };
-      ctx.addIssue({ code: 'custom', message: 'the site configuration has no "digest" section' });
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-    }
-    return z.NEVER;
-  }),
+  [ENV.siteConfig]: siteConfigSetting((config) =>
+    config.digest
+      ? (config as SiteConfig & { digest: DigestSettings })
+      : 'the site configuration has no "digest" section',
+  ),
   [ENV.cacheControl]: z.string().default('public, max-age=300'),
 });
 

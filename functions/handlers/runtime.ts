@@ -1,7 +1,30 @@
 // What every handler needs at start-up: settings read once from the environment with actionable errors, and
 // structured JSON logging (one object per line, as CloudWatch Logs Insights expects).
-import type { z } from 'zod';
+import { z } from 'zod';
+import { parseSiteConfig, type SiteConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
+import { ENV } from '../env.ts';
+
+/** A key prefix setting: `articles`, `/articles/` and `articles/` all mean `articles/`; empty means the whole bucket. */
+export const prefixSetting = z
+  .string()
+  .default('')
+  .transform((p) => p.replace(/^\/+|\/+$/g, ''))
+  .transform((p) => (p ? `${p}/` : ''));
+
+/** The site configuration as JSON, checked like site.config.json; `check` may refuse a valid one (with a reason). */
+export function siteConfigSetting<C extends SiteConfig>(check: (config: SiteConfig) => C | string = (c) => c as C) {
+  return z.string().transform((json, ctx): C => {
+    try {
+      const checked = check(parseSiteConfig(JSON.parse(json), ENV.siteConfig));
+      if (typeof checked !== 'string') return checked;
+      ctx.addIssue({ code: 'custom', message: checked });
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+    return z.NEVER;
+  });
+}
 
 /** Parses the environment once; a missing or wrong variable stops the cold start with a message naming it. */
 export function readSettings<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {

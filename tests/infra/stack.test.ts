@@ -69,9 +69,6 @@ describe('the digest preparer', () => {
     // The compiled templates are in (their class names say mj-column), MJML itself is not.
     expect(code.includes('mj-column-per-100')).toBe(true);
     expect(['mjml-core', 'mjml2html', 'mjml-parser-xml'].filter((name) => code.includes(name))).toEqual([]);
-    vi.stubEnv('AWS_ACCESS_KEY_ID', 'S3RVER');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'S3RVER');
-    vi.stubEnv('AWS_REGION', 'us-east-1');
     const s3 = testS3Client();
     const [content, site, state] = await Promise.all([
       newBucket(s3, 'content'),
@@ -80,20 +77,14 @@ describe('the digest preparer', () => {
     ]);
     const article = articleFile(validFields({ publishedDateTime: '2026-11-20T09:00:00Z' }));
     await s3.send(new PutObjectCommand({ Bucket: content, Key: 'articles/a.md', Body: article }));
-    vi.stubEnv('AWS_ENDPOINT_URL_S3', inject('s3Endpoint'));
-    vi.stubEnv(ENV.contentBucket, content);
-    vi.stubEnv(ENV.contentPrefix, 'articles/');
-    vi.stubEnv(ENV.siteBucket, site);
-    vi.stubEnv(ENV.digestStateBucket, state);
-    vi.stubEnv(ENV.siteConfig, JSON.stringify(siteConfig));
-    vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    const bundle = createRequire(import.meta.url)(join(assetDir, 'index.js')) as {
-      handler: (event: unknown) => Promise<unknown>;
+    const env = {
+      [ENV.contentBucket]: content,
+      [ENV.contentPrefix]: 'articles/',
+      [ENV.siteBucket]: site,
+      [ENV.digestStateBucket]: state,
     };
-    const result = await bundle.handler({ time: '2026-11-23T06:05:00Z' });
+    const result = await runBundle(assetDir, env, { time: '2026-11-23T06:05:00Z' });
     expect(result).toMatchObject({ outcome: 'prepared', issue: { id: '2026-W48', number: 1, shown: 1 } });
-    vi.unstubAllEnvs();
-    vi.restoreAllMocks();
   });
 });
 
@@ -191,9 +182,6 @@ describe('the CDK stack', () => {
   it('bundles a handler that builds feeds when run as Lambda would run it', async () => {
     const assembly = app.synth();
     const assetDir = assetDirOf(assembly.directory, template, 'FeedBuilder');
-    vi.stubEnv('AWS_ACCESS_KEY_ID', 'S3RVER');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'S3RVER');
-    vi.stubEnv('AWS_REGION', 'us-east-1');
     const s3 = testS3Client();
     const [content, site, state] = await Promise.all([
       newBucket(s3, 'content'),
@@ -201,20 +189,14 @@ describe('the CDK stack', () => {
       newBucket(s3, 'state'),
     ]);
     await s3.send(new PutObjectCommand({ Bucket: content, Key: 'articles/a.md', Body: articleFile(validFields()) }));
-    vi.stubEnv('AWS_ENDPOINT_URL_S3', inject('s3Endpoint'));
-    vi.stubEnv(ENV.contentBucket, content);
-    vi.stubEnv(ENV.contentPrefix, 'articles/');
-    vi.stubEnv(ENV.siteBucket, site);
-    vi.stubEnv(ENV.stateBucket, state);
-    vi.stubEnv(ENV.siteConfig, JSON.stringify(siteConfig));
-    vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    const bundle = createRequire(import.meta.url)(join(assetDir, 'index.js')) as {
-      handler: (event: unknown) => Promise<unknown>;
+    const env = {
+      [ENV.contentBucket]: content,
+      [ENV.contentPrefix]: 'articles/',
+      [ENV.siteBucket]: site,
+      [ENV.stateBucket]: state,
     };
-    const summary = await bundle.handler({ Records: [{ messageId: 'm1' }] });
+    const summary = await runBundle(assetDir, env, { Records: [{ messageId: 'm1' }] });
     expect(summary).toMatchObject({ read: 1, published: 1 });
-    vi.unstubAllEnvs();
-    vi.restoreAllMocks();
   });
 });
 
@@ -226,4 +208,30 @@ function assetDirOf(directory: string, template: Template, construct: 'FeedBuild
   const [found] = Object.entries(functions).filter(([logicalId]) => logicalId.startsWith(`${construct}Function`));
   const zip = (found?.[1].Properties.Code.S3Key as string | undefined) ?? '';
   return join(directory, `asset.${zip.replace(/\.zip$/, '')}`);
+}
+
+/**
+ * Loads a bundled handler the way Lambda would (CommonJS, its own copy of everything), with the stand-in's endpoint,
+ * fake credentials and `env` in the environment, and runs it on `event`.
+ */
+async function runBundle(assetDir: string, env: Record<string, string>, event: unknown): Promise<unknown> {
+  const stubs = {
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_S3: inject('s3Endpoint'),
+    [ENV.siteConfig]: JSON.stringify(siteConfig),
+    ...env,
+  };
+  for (const [name, value] of Object.entries(stubs)) vi.stubEnv(name, value);
+  vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  try {
+    const bundle = createRequire(import.meta.url)(join(assetDir, 'index.js')) as {
+      handler: (event: unknown) => Promise<unknown>;
+    };
+    return await bundle.handler(event);
+  } finally {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  }
 }
