@@ -1,36 +1,15 @@
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { ConfigError } from '../../functions/core/errors.ts';
 import { ENV } from '../../functions/env.ts';
 import { createBuildHandler } from '../../functions/handlers/build-feeds.ts';
 import { newBucket, testS3Client } from '../stand-ins/s3.ts';
 import { articleFile, SECRET, validFields } from '../support/article-source.ts';
+import { HANDLER_SITE, useLambdaEnvironment } from '../support/lambda.ts';
 
-const siteConfig = JSON.stringify({
-  title: 'Handler Wire',
-  description: 'Built in Lambda.',
-  baseUrl: 'https://feeds.example.org/',
-  author: { name: 'Desk' },
-  idPrefix: 'tag:example.org,2026:',
-});
-
-beforeAll(() => {
-  // Fake credentials for the s3rver stand-in; the handler's S3 client reads them like any Lambda would.
-  vi.stubEnv('AWS_ACCESS_KEY_ID', 'S3RVER');
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'S3RVER');
-  vi.stubEnv('AWS_REGION', 'us-east-1');
-});
-
+const siteConfig = JSON.stringify(HANDLER_SITE);
+const { logged, captureLogs } = useLambdaEnvironment();
 const admin = testS3Client();
-const logged: string[] = [];
-afterEach(() => {
-  logged.length = 0;
-  vi.restoreAllMocks();
-});
-function captureLogs() {
-  vi.spyOn(console, 'log').mockImplementation((line: string) => void logged.push(line));
-  vi.spyOn(console, 'error').mockImplementation((line: string) => void logged.push(line));
-}
 
 async function deployment() {
   const [content, site, state] = await Promise.all([

@@ -1,33 +1,16 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { ConfigError } from '../../functions/core/errors.ts';
 import { ENV } from '../../functions/env.ts';
 import { createDigestHandler } from '../../functions/handlers/prepare-digest.ts';
 import { newBucket, testS3Client } from '../stand-ins/s3.ts';
 import { numberedArticle, SECRET } from '../support/article-source.ts';
 import { DIGEST_SETTINGS } from '../support/digest.ts';
+import { HANDLER_SITE, useLambdaEnvironment } from '../support/lambda.ts';
 
-const site = {
-  title: 'Handler Wire',
-  description: 'Built in Lambda.',
-  baseUrl: 'https://feeds.example.org/',
-  author: { name: 'Desk' },
-  idPrefix: 'tag:example.org,2026:',
-};
-
-beforeAll(() => {
-  // Fake credentials for the s3rver stand-in; the handler's S3 client reads them like any Lambda would.
-  vi.stubEnv('AWS_ACCESS_KEY_ID', 'S3RVER');
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'S3RVER');
-  vi.stubEnv('AWS_REGION', 'us-east-1');
-});
-
+const site = HANDLER_SITE;
+const { logged, captureLogs } = useLambdaEnvironment();
 const admin = testS3Client();
-const logged: string[] = [];
-afterEach(() => {
-  logged.length = 0;
-  vi.restoreAllMocks();
-});
 
 async function deployment(config: Record<string, unknown> = { ...site, digest: DIGEST_SETTINGS }) {
   const [content, siteBucket, state] = await Promise.all([
@@ -55,7 +38,7 @@ describe('the digest-preparer handler', () => {
   it('prepares the issue due at the scheduled time into the site bucket, and the state into its own bucket', async () => {
     const d = await deployment();
     await d.upload('a.md', numberedArticle(1, { publishedDateTime: '2026-11-20T09:00:00Z' }));
-    vi.spyOn(console, 'log').mockImplementation((line: string) => void logged.push(line));
+    captureLogs();
     const result = await createDigestHandler(d.env)({ time: '2026-11-23T06:00:00Z' });
     expect(result).toMatchObject({ outcome: 'prepared', issue: { id: '2026-W48', number: 1, shown: 1 } });
     expect(await d.keys(d.site)).toEqual([
@@ -80,7 +63,7 @@ describe('the digest-preparer handler', () => {
   it('writes nothing new when the schedule fires again in the same week', async () => {
     const d = await deployment();
     await d.upload('a.md', numberedArticle(1, { publishedDateTime: '2026-11-20T09:00:00Z' }));
-    vi.spyOn(console, 'log').mockImplementation(() => {});
+    captureLogs();
     const handler = createDigestHandler(d.env);
     await handler({ time: '2026-11-23T06:00:00Z' });
     expect(await handler({ time: '2026-11-23T07:00:00Z' })).toMatchObject({ outcome: 'rewritten' });
