@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeProblem, parseDateTime } from './core/article.ts';
-import { parseSiteConfigText, type SiteConfig } from './core/config.ts';
+import { isSecureOrLocal, parseSiteConfigText, type SiteConfig } from './core/config.ts';
 import { ConfigError, StorageError } from './core/errors.ts';
 import type { SkipReason } from './core/select.ts';
 import { formatSummary } from './core/summary.ts';
@@ -163,13 +163,15 @@ function parseOptions(argv: string[], clock: () => Date): CliOptions | 'help' {
 
 /**
  * `--base-url`: the whole site is served there for this run. An http(s) preview server also stands for the home page
- * and the subscriber API (`api/` under its origin), so no link of a preview leads to the real site; a `file:` base URL
- * moves only the feeds.
+ * and (when https or on this machine) the subscriber API, `api/` under its origin, so no link of a preview leads to
+ * the real site; a `file:` base URL moves only the feeds.
  */
 function servedFrom(config: SiteConfig, baseUrl: string): SiteConfig {
   if (new URL(baseUrl).protocol === 'file:') return { ...config, baseUrl };
   const apiUrl = new URL('/api/', baseUrl).href;
-  return { ...config, baseUrl, siteUrl: baseUrl, ...(config.digest ? { digest: { ...config.digest, apiUrl } } : {}) };
+  // Mail links into the API must be https, or on this machine; another plain-http server keeps the configured API.
+  const movesApi = config.digest !== undefined && isSecureOrLocal(apiUrl);
+  return { ...config, baseUrl, siteUrl: baseUrl, ...(movesApi ? { digest: { ...config.digest!, apiUrl } } : {}) };
 }
 
 async function readConfig(path: string): Promise<SiteConfig> {

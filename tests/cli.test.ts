@@ -531,3 +531,23 @@ describe('the weekly digest on the command line', () => {
     expect(report.digest).toMatchObject({ outcome: 'prepared', issue: { id: '2026-W48', number: 1, shown: 9 } });
   });
 });
+
+describe('--base-url and the digest', () => {
+  it('moves the home page and the API to a local preview server', async () => {
+    const out = await tempDir();
+    await cli(['--out', out, '--now', NOW, '--base-url', 'http://localhost:8123/']);
+    const mail = await readFile(join(out, 'mail', '2026-W48.eml'), 'latin1');
+    expect(mail).toMatch(/List-Unsubscribe:\s+<http:\/\/localhost:8123\/api\/unsubscribe\?token=/);
+    const html = await readFile(join(out, 'mail', '2026-W48.html'), 'utf8');
+    expect([...html.matchAll(/href="([^"]+)"/g)].filter(([, href]) => href!.includes('news.example.com'))).toEqual([]);
+    expect(mail).toContain('List-ID: "Lab Notes Daily weekly digest" <digest.news.example.com>');
+  });
+
+  it('keeps the configured https API behind a plain-http server elsewhere, and still writes the mail', async () => {
+    const out = await tempDir();
+    const { status } = await cli(['--out', out, '--now', NOW, '--base-url', 'http://192.168.1.5:8000/']);
+    expect(status).toBe(0);
+    const mail = await readFile(join(out, 'mail', '2026-W48.eml'), 'latin1');
+    expect(mail).toMatch(/List-Unsubscribe:\s+<https:\/\/news\.example\.com\/api\/unsubscribe\?token=/);
+  });
+});

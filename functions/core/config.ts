@@ -101,6 +101,20 @@ export const DigestSettingsSchema = z.strictObject(
   { error: 'expected the digest settings: { "from": {...}, "postalAddress": "...", ... }' },
 );
 
+/** https, or http on this machine (a local preview's own server). */
+export function isSecureOrLocal(href: string): boolean {
+  const url = new URL(href);
+  return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
+function isLanguageTag(tag: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(tag).length === 1;
+  } catch {
+    return false;
+  }
+}
+
 export const SiteConfigSchema = z.strictObject({
   title: label('the site title', 200),
   description: label('a one-sentence description of the site', 1000),
@@ -111,6 +125,8 @@ export const SiteConfigSchema = z.strictObject({
   language: z
     .string()
     .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'expected a language tag such as en or en-GB')
+    // Well-formed by BCP 47 too (`en-12` fits the pattern but is not a tag): dates are formatted in this language.
+    .refine(isLanguageTag, 'expected a language tag such as en or en-GB')
     .default('en'),
   author: z.strictObject(
     {
@@ -221,8 +237,16 @@ export function parseSiteConfig(raw: unknown, origin: string): SiteConfig {
   if (result.success) {
     const { digest, ...site } = result.data;
     if (!digest) return site;
-    const origin = new URL(site.siteUrl ?? site.baseUrl).origin;
-    return { ...site, digest: { ...digest, apiUrl: digest.apiUrl ?? new URL('/api/', origin).href } };
+    const siteOrigin = new URL(site.siteUrl ?? site.baseUrl).origin;
+    const apiUrl = digest.apiUrl ?? new URL('/api/', siteOrigin).href;
+    if (!isSecureOrLocal(apiUrl)) {
+      const setting = digest.apiUrl ? 'digest.apiUrl' : `digest.apiUrl (by default api/ under ${siteOrigin})`;
+      throw new ConfigError(
+        `${origin} is not a valid site configuration:\n  ${setting}: expected an https URL, got ${shown(apiUrl)}; ` +
+          'every message carries a one-click unsubscribe link into it, and that must be https (RFC 8058)',
+      );
+    }
+    return { ...site, digest: { ...digest, apiUrl } };
   }
   const lines = result.error.issues.flatMap((issue) => describeIssue(issue, raw));
   throw new ConfigError(`${origin} is not a valid site configuration:\n${lines.join('\n')}`);

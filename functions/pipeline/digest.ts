@@ -131,7 +131,8 @@ async function writeSample(
     messageKey: record.id,
     html: message.html,
     text: message.text,
-    list: { name: `${config.title} weekly digest`, id: `digest.${new URL(config.siteUrl ?? config.baseUrl).hostname}` },
+    // The list's id lives at the sender's domain: the same for every run, preview or not.
+    list: { name: `${config.title} weekly digest`, id: `digest.${digest.from.address.split('@').at(-1)}` },
     unsubscribeUrl: links.unsubscribeUrl,
   });
   const encoder = new TextEncoder();

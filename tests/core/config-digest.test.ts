@@ -93,3 +93,36 @@ describe('the digest section', () => {
     );
   });
 });
+
+describe('the language', () => {
+  it.each(['en-12', 'abc-de-fg', 'en-u1'])(
+    'rejects %j, which looks like a tag but is not one BCP 47 allows',
+    (language) => {
+      expect(() => parseSiteConfig({ ...site, language }, FILE)).toThrow(
+        `  language: expected a language tag such as en or en-GB, got "${language}"`,
+      );
+    },
+  );
+
+  it.each(['en', 'en-GB', 'de-1996', 'zh-Hant-TW'])('accepts %j', (language) => {
+    expect(parseSiteConfig({ ...site, language }, FILE).language).toBe(language);
+  });
+});
+
+describe('the subscriber API URL', () => {
+  it('must be https: one-click unsubscribe (RFC 8058) needs it', () => {
+    expect(problems({ apiUrl: 'http://api.example.com/' })).toContain(
+      '  digest.apiUrl: expected an https URL, got "http://api.example.com/"',
+    );
+  });
+
+  it('names the default when an http site makes it http', () => {
+    expect(() => parseSiteConfig({ ...site, siteUrl: 'http://news.example.com/', digest }, FILE)).toThrow(
+      '  digest.apiUrl (by default api/ under http://news.example.com): expected an https URL',
+    );
+  });
+
+  it('may be http on this machine, for a local preview', () => {
+    expect(parse({ apiUrl: 'http://localhost:8080/api/' }).digest?.apiUrl).toBe('http://localhost:8080/api/');
+  });
+});
