@@ -118,6 +118,20 @@ function scaled(image: Article['images'][number], width: number): { width: strin
   return { width: String(shown), height: String(Math.max(1, Math.round((image.height * shown) / image.width))) };
 }
 
+/** Narrower than this, an image is an icon or a tracking pixel, not a picture of the story: it is not shown. */
+const MIN_IMAGE_WIDTH = 48;
+/** Taller than this many times its width, an image would be a strip down the message: it is not shown. */
+const MAX_IMAGE_RATIO = 3;
+
+/** The article's first image, when it is worth showing in a card. */
+function cardImage(article: Article): Article['images'][number] | undefined {
+  const [image] = article.images;
+  if (!image) return undefined;
+  if (image.width !== undefined && image.width < MIN_IMAGE_WIDTH) return undefined;
+  if (image.width && image.height && image.height / image.width > MAX_IMAGE_RATIO) return undefined;
+  return image;
+}
+
 function cardOf(article: Article, rank: number, day: Intl.DateTimeFormat): Card {
   const values = {
     url: article.webUrl,
@@ -125,7 +139,7 @@ function cardOf(article: Article, rank: number, day: Intl.DateTimeFormat): Card 
     meta: metaLine(article, day),
     excerpt: truncateAtWord(article.excerpt ?? '', CARD_EXCERPT_CHARS),
   };
-  const [image] = article.images;
+  const image = cardImage(article);
   let picture = '';
   let thumb = '';
   if (image) {

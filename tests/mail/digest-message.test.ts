@@ -237,3 +237,26 @@ describe('per reader', () => {
     expect(message.subject).toMatch(/^Test Wire 2026-W48 #7 \(November 16\D+23, 2026\): Story ai-1$/);
   });
 });
+
+describe('images in cards', () => {
+  const card = (images: Article['images']) => assembleMessage(prepared([makeArticle('x', { images })]), {})!.html;
+
+  it('gives an image its width and the height that keeps its shape, and an empty alt (the title says it all)', () => {
+    const html = card([{ url: 'https://cdn.example.org/a.jpg', width: 1200, height: 600 }]);
+    const img = elements(html).find((el) => el.tagName === 'img')!;
+    expect([attr(img, 'width'), attr(img, 'height'), attr(img, 'alt')]).toEqual(['552', '276', '']);
+  });
+
+  it('leaves out the height it cannot know, and shows no image when the article has none', () => {
+    const img = elements(card([{ url: 'https://cdn.example.org/a.jpg' }])).find((el) => el.tagName === 'img')!;
+    expect([attr(img, 'width'), attr(img, 'height')]).toEqual(['552', undefined]);
+    expect(elements(card([])).filter((el) => el.tagName === 'img')).toEqual([]);
+  });
+
+  it.each([
+    ['a tracking pixel', { url: 'https://t.example.org/p.gif', width: 1, height: 1 }],
+    ['a strip', { url: 'https://cdn.example.org/s.jpg', width: 100, height: 10_000 }],
+  ])('does not show %s', (_, image) => {
+    expect(elements(card([image])).filter((el) => el.tagName === 'img')).toEqual([]);
+  });
+});
