@@ -209,7 +209,7 @@ const OUTCOMES: Record<DigestReport['outcome'], string> = {
   empty: 'no new article this week, so no issue (digest.skipEmptyWeek)',
   prepared: 'prepared',
   resumed: 'prepared again after an interrupted run, with the same articles',
-  rewritten: 'already complete this week; its files were written again',
+  rewritten: 'already complete this week, its files rewritten where they changed',
 };
 
 function printDigest(report: DigestReport, mail: Storage | undefined, io: CliIo): void {
