@@ -26,6 +26,11 @@ export interface Keyring {
   currentKeyId: string;
   /** Key id → secret of at least 32 random bytes. */
   keys: ReadonlyMap<string, Uint8Array>;
+  /**
+   * The key of the keyed address hash (logs, suppression tombstones). Never rotated: a new one would forget every
+   * erased address's suppression. At least 32 random bytes.
+   */
+  hashKey?: Uint8Array;
 }
 
 /**
@@ -65,12 +70,24 @@ export function parseKeyring(text: string, origin: string): Keyring {
   const current = json.current;
   if (typeof current !== 'string' || !KEY_ID.test(current)) throw problem('has no "current" naming the signing key');
   if (!keys.has(current)) throw problem(`names "${current}" as current, but has no key "${current}"`);
-  return { currentKeyId: current, keys };
+  if (json.hashKey === undefined) return { currentKeyId: current, keys };
+  const hashKey = typeof json.hashKey === 'string' ? decodeBase64url(json.hashKey) : undefined;
+  if (hashKey === undefined || hashKey.length < MIN_SECRET_BYTES) {
+    throw problem(`has a "hashKey" that is not at least ${MIN_SECRET_BYTES} random bytes in base64url (no padding)`);
+  }
+  return { currentKeyId: current, keys, hashKey };
 }
 
-/** A fresh keyring text with one random 32-byte key, id 'k1' (the CLI writes it once into its local state folder). */
+/**
+ * A fresh keyring text with one random 32-byte key, id 'k1', and a hash key (the CLI writes it once into its local
+ * state folder).
+ */
 export function generateKeyringText(): string {
-  const keyring = { current: 'k1', keys: { k1: randomBytes(MIN_SECRET_BYTES).toString('base64url') } };
+  const keyring = {
+    current: 'k1',
+    keys: { k1: randomBytes(MIN_SECRET_BYTES).toString('base64url') },
+    hashKey: randomBytes(MIN_SECRET_BYTES).toString('base64url'),
+  };
   return `${JSON.stringify(keyring, null, 2)}\n`;
 }
 
