@@ -95,6 +95,20 @@ export const DigestSettingsSchema = z.strictObject(
     perProvider: wholeNumber(1, 50).default(3),
     /** A week with no new article produces no issue (false: an issue saying so). */
     skipEmptyWeek: z.boolean('expected true or false').default(true),
+    /**
+     * Limits on sign-ups, so the form cannot be used to mail strangers: a repeated sign-up within the cooldown sends
+     * nothing more; over the per-client or the total hourly limit the answer stays the same and nothing is sent.
+     */
+    signup: z
+      .strictObject(
+        {
+          cooldownMinutes: wholeNumber(1, 10_080).default(15),
+          perClientPerHour: wholeNumber(1, 10_000).default(5),
+          totalPerHour: wholeNumber(1, 1_000_000).default(500),
+        },
+        { error: 'expected { "cooldownMinutes": 15, "perClientPerHour": 5, "totalPerHour": 500 }' },
+      )
+      .prefault({}),
     /** The address the local run (npm start) writes its sample message to. */
     sampleRecipient: mailAddress('reader@example.com').default('reader@example.com'),
   },
@@ -200,17 +214,28 @@ function closestSetting(name: string, known: readonly string[]): string | undefi
   return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? best.k : undefined;
 }
 
-/** The settings an object at `path` accepts: the top level, `author`, `digest`, `digest.from`. */
+/** A schema without its wrappers (optional, default, prefault, a pipe's input): the object inside, if any. */
+function unwrapped(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  for (;;) {
+    const def = current._zod.def as { innerType?: z.ZodType; type: string; in?: z.ZodType };
+    const inner = def.innerType ?? (def.type === 'pipe' ? def.in : undefined);
+    if (!inner) return current;
+    current = inner;
+  }
+}
+
+/** The settings an object at `path` accepts: the top level, `author`, `digest`, `digest.from`, `digest.signup`. */
 function knownKeysAt(path: readonly PropertyKey[]): string[] {
   let schema: z.ZodType = SiteConfigSchema;
   for (const key of path) {
-    while (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault) schema = schema.unwrap() as z.ZodType;
+    schema = unwrapped(schema);
     if (!(schema instanceof z.ZodObject)) return [];
     const next = (schema.shape as Record<string, z.ZodType>)[String(key)];
     if (!next) return [];
     schema = next;
   }
-  while (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault) schema = schema.unwrap() as z.ZodType;
+  schema = unwrapped(schema);
   return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
 }
 
