@@ -373,13 +373,23 @@ export function createApi(deps: ApiDeps): Hono {
     });
   }
 
+  const allowed: Record<string, string> = {
+    [API_ROUTES.subscribe]: 'POST',
+    [API_ROUTES.confirm]: 'GET, HEAD',
+    [API_ROUTES.unsubscribe]: 'GET, HEAD, POST',
+    [API_ROUTES.preferences]: 'GET, HEAD, POST',
+  };
+  for (const [route, allow] of Object.entries(allowed)) {
+    app.all(`/${route}`, (c) => {
+      c.header('Allow', allow);
+      return c.json({ error: `use ${allow}` }, 405);
+    });
+  }
   app.notFound((c) => c.json({ error: 'no such route' }, 404));
   app.onError((error, c) => {
-    deps.log('error', 'request failed', {
-      route: new URL(c.req.url).pathname,
-      error: error.name,
-      message: error.message.slice(0, 200),
-    });
+    // Never a stack trace to the client; in the log, the error without anything shaped like an address.
+    const message = error.message.replace(/[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+/g, '[address]').slice(0, 200);
+    deps.log('error', 'request failed', { route: new URL(c.req.url).pathname, error: error.name, message });
     return c.json({ error: 'something went wrong on our side; try again later' }, 500);
   });
   return app;
