@@ -290,16 +290,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     let status = 0;
     // With --json, one document: the feeds' report with the digest's under `digest`.
     let jsonReport: Record<string, unknown> | undefined;
-    if (options.feeds) {
-      const report = await buildFeeds({
+    const buildSite = () =>
+      buildFeeds({
         source,
         destination,
+        ...(config.digest ? { digestState: openStorage(options.state, s3, 'destination') } : {}),
         config,
         now: options.now,
         allowShrink: options.allowShrink,
         // A preview (--base-url) has feed URLs no hub could fetch.
         ping: options.ping && options.baseUrl === undefined ? {} : false,
       });
+    if (options.feeds) {
+      const report = await buildSite();
       if (options.json) jsonReport = { ...report };
       else printReport(report, options.verbose, io);
       if (report.refused) {
@@ -339,6 +342,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
               }
             : {}),
         });
+        // A new issue goes on the front page now rather than at the next run: the feeds are built once more, which
+        // writes only the front page.
+        if (options.feeds && (report.outcome === 'prepared' || report.outcome === 'resumed')) await buildSite();
         if (options.json) jsonReport = { ...jsonReport, digest: report };
         else printDigest(report, mail, io);
       }

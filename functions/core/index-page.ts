@@ -1,14 +1,32 @@
-// The HTML page a person lands on: what the feeds are, with <link rel="alternate"> so browsers and readers discover them.
+// The front page: the latest headlines, the digest's sign-up form and latest issues, and every feed, with
+// <link rel="alternate"> so browsers and readers discover them. Deterministic and small: no script, one stylesheet.
+import type { Article } from './article.ts';
 import type { SiteConfig } from './config.ts';
-import { ARCHIVE_INDEX_KEY, digestFeedLinks } from './digest/archive.ts';
+import { ARCHIVE_INDEX_KEY, digestFeedLinks, issueKey } from './digest/archive.ts';
+import type { IssueSummary } from './digest/issue.ts';
+import { signupForm, type TopicChoice } from './signup-form.ts';
 import type { PublishedFeed } from './site.ts';
+import { STYLE_KEY } from './style.ts';
 import { escapeHtml } from './text.ts';
+
+/** How many headlines and digest issues the front page shows. */
+export const FRONT_PAGE_HEADLINES = 10;
+export const FRONT_PAGE_ISSUES = 5;
 
 const FORMATS = [
   { key: 'rss', name: 'RSS', type: 'application/rss+xml' },
   { key: 'atom', name: 'Atom', type: 'application/atom+xml' },
   { key: 'json', name: 'JSON Feed', type: 'application/feed+json' },
 ] as const;
+
+export interface FrontPage {
+  /** The newest published articles, newest first. */
+  latest: readonly Article[];
+  /** Topics that have a feed, for the sign-up form's choice. */
+  topics: readonly TopicChoice[];
+  /** Every digest issue so far, oldest first (none when there is no digest yet). */
+  issues: readonly IssueSummary[];
+}
 
 function row(feed: PublishedFeed): string {
   const links = FORMATS.map((f) => `<a href="${escapeHtml(feed.links[f.key])}">${f.name}</a>`).join(' · ');
@@ -17,23 +35,50 @@ function row(feed: PublishedFeed): string {
 }
 
 function section(heading: string, feeds: PublishedFeed[]): string {
-  return feeds.length === 0 ? '' : `<h2>${heading}</h2>\n<ul>\n${feeds.map(row).join('\n')}\n</ul>\n`;
+  return feeds.length === 0 ? '' : `<h3>${heading}</h3>\n<ul class="plain">\n${feeds.map(row).join('\n')}\n</ul>\n`;
 }
 
-/** The weekly digest: its archive and its feeds, when the site has a digest. */
-function digestSection(config: SiteConfig): string {
+function headlines(config: SiteConfig, latest: readonly Article[]): string {
+  if (latest.length === 0) return '';
+  const day = new Intl.DateTimeFormat(config.language, {
+    timeZone: config.digest?.timeZone ?? 'UTC',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+  });
+  const items = latest.slice(0, FRONT_PAGE_HEADLINES).map((article) => {
+    const meta = [article.provider?.name, day.format(article.publishedAt)].filter(Boolean).join(' · ');
+    return `<li><a href="${escapeHtml(article.webUrl)}">${escapeHtml(article.title)}</a><br><span class="n">${escapeHtml(meta)}</span></li>`;
+  });
+  return `<h2>Latest stories</h2>\n<ul class="plain">\n${items.join('\n')}\n</ul>\n`;
+}
+
+function digestSection(config: SiteConfig, issues: readonly IssueSummary[]): string {
   if (!config.digest) return '';
   const links = digestFeedLinks(config.baseUrl);
   const feeds = FORMATS.map((f) => `<a href="${escapeHtml(links[f.key])}">${f.name}</a>`).join(' · ');
   const archive = escapeHtml(new URL(ARCHIVE_INDEX_KEY, config.baseUrl).href);
-  return `<h2>Weekly digest</h2>
-<ul>
-<li><strong><a href="${archive}">Every issue of the weekly email digest</a></strong><br>${feeds}</li>
-</ul>
+  const recent = [...issues]
+    .reverse()
+    .slice(0, FRONT_PAGE_ISSUES)
+    .map((issue) => {
+      const url = escapeHtml(new URL(issueKey(issue.id), config.baseUrl).href);
+      const lead = issue.headlines[0] ? `<br><span class="n">${escapeHtml(issue.headlines[0])}</span>` : '';
+      return `<li><a href="${url}">Issue #${issue.number} (${escapeHtml(issue.id)})</a> <span class="n">${issue.shown} ${issue.shown === 1 ? 'story' : 'stories'}</span>${lead}</li>`;
+    });
+  const list =
+    recent.length > 0 ? `<ul class="plain">\n${recent.join('\n')}\n</ul>\n` : '<p class="muted">No issue yet.</p>\n';
+  return `<h2>The weekly digest</h2>
+${list}<p><a href="${archive}">Every issue</a> · follow it in a feed reader: ${feeds}</p>
 `;
 }
 
-export function renderIndexPage(config: SiteConfig, feeds: readonly PublishedFeed[], opmlUrl: string): string {
+export function renderIndexPage(
+  config: SiteConfig,
+  feeds: readonly PublishedFeed[],
+  opmlUrl: string,
+  front: FrontPage = { latest: [], topics: [], issues: [] },
+): string {
   const site = feeds.find((f) => f.kind === 'site');
   const discovery = site
     ? FORMATS.map(
@@ -42,24 +87,26 @@ export function renderIndexPage(config: SiteConfig, feeds: readonly PublishedFee
       ).join('\n')
     : '';
   const of = (kind: PublishedFeed['kind']) => feeds.filter((f) => f.kind === kind);
+  const copyright = config.copyright ? `<footer><p class="muted">${escapeHtml(config.copyright)}</p></footer>\n` : '';
   return `<!doctype html>
 <html lang="${escapeHtml(config.language)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(config.title)}: feeds</title>
+<title>${escapeHtml(config.title)}</title>
 <meta name="description" content="${escapeHtml(config.description)}">
 ${discovery}
-<style>
-body{font:16px/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
-h1{margin-bottom:0}ul{list-style:none;padding:0}li{margin:.75rem 0}.n{color:#666;font-size:.9em}
-</style>
+<link rel="stylesheet" href="${escapeHtml(new URL(STYLE_KEY, config.baseUrl).href)}">
 </head>
 <body>
+<main>
 <h1>${escapeHtml(config.title)}</h1>
 <p>${escapeHtml(config.description)}</p>
+${headlines(config, front.latest)}${signupForm(config, front.topics)}
+${digestSection(config, front.issues)}<h2>Feeds</h2>
 <p>Copy a feed link into your feed reader (Feedly, Inoreader, NetNewsWire, Thunderbird…), or import <a href="${escapeHtml(opmlUrl)}">all feeds as OPML</a>.</p>
-${section('Everything', of('site'))}${digestSection(config)}${section('Topics', of('topic'))}${section('Categories', of('category'))}</body>
+${section('Everything', of('site'))}${section('Topics', of('topic'))}${section('Categories', of('category'))}</main>
+${copyright}</body>
 </html>
 `;
 }

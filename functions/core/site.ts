@@ -2,6 +2,7 @@
 import type { Article } from './article.ts';
 import type { SiteConfig } from './config.ts';
 import { ARCHIVE_INDEX_KEY, digestFeedLinks } from './digest/archive.ts';
+import type { IssueSummary } from './digest/issue.ts';
 import { renderAtom } from './feeds/atom.ts';
 import { type Channel, planChannels } from './feeds/channels.ts';
 import { idPath, toFeedItem } from './feeds/items.ts';
@@ -9,10 +10,13 @@ import { renderJsonFeed } from './feeds/json-feed.ts';
 import type { FeedDocument, FeedItem, FeedLinks } from './feeds/model.ts';
 import { renderOpml } from './feeds/opml.ts';
 import { renderRss } from './feeds/rss.ts';
-import { renderIndexPage } from './index-page.ts';
+import { FRONT_PAGE_HEADLINES, renderIndexPage } from './index-page.ts';
 import { byNewest } from './select.ts';
+import { SITE_CSS, STYLE_KEY } from './style.ts';
 
 export const CONTENT_TYPES = {
+  css: 'text/css; charset=utf-8',
+  jsonData: 'application/json; charset=utf-8',
   rss: 'application/rss+xml; charset=utf-8',
   atom: 'application/atom+xml; charset=utf-8',
   json: 'application/feed+json; charset=utf-8',
@@ -23,6 +27,8 @@ export const CONTENT_TYPES = {
 export const FILE_NAMES = { rss: 'feed.xml', atom: 'atom.xml', json: 'feed.json' } as const;
 export const OPML_KEY = 'feeds.opml';
 export const INDEX_KEY = 'index.html';
+/** The topics that have a feed, `[{ "slug", "label", "articles" }]` by slug: the subscriber API offers these. */
+export const TOPICS_KEY = 'topics.json';
 
 export interface Output {
   key: string;
@@ -80,7 +86,7 @@ function latestDate(items: readonly FeedItem[]): Date | undefined {
 export function renderSite(
   selected: readonly Article[],
   config: SiteConfig,
-  options: { now: Date },
+  options: { now: Date; digestIssues?: readonly IssueSummary[] },
 ): { outputs: Output[]; feeds: PublishedFeed[] } {
   // An article appears in several feeds; its (costly) rendering is done once.
   const items = new Map<string, FeedItem>();
@@ -95,7 +101,8 @@ export function renderSite(
   const feeds: PublishedFeed[] = [];
   const channelOutputs: Output[][] = [];
 
-  for (const channel of planChannels([...selected].sort(byNewest))) {
+  const newestFirst = [...selected].sort(byNewest);
+  for (const channel of planChannels(newestFirst)) {
     const shown = channel.articles.slice(0, config.itemLimit).map(itemFor);
     const { title, description } = titleOf(channel, config);
     const links = linksOf(channel, config.baseUrl);
@@ -146,7 +153,36 @@ export function renderSite(
       ),
       contentType: CONTENT_TYPES.opml,
     },
-    { key: INDEX_KEY, body: renderIndexPage(config, feeds, opmlUrl), contentType: CONTENT_TYPES.html },
+    { key: TOPICS_KEY, body: topicsJson(feeds), contentType: CONTENT_TYPES.jsonData },
+    { key: STYLE_KEY, body: SITE_CSS, contentType: CONTENT_TYPES.css },
+    {
+      key: INDEX_KEY,
+      body: renderIndexPage(config, feeds, opmlUrl, {
+        latest: newestFirst.slice(0, FRONT_PAGE_HEADLINES),
+        topics: topicChoices(feeds),
+        issues: options.digestIssues ?? [],
+      }),
+      contentType: CONTENT_TYPES.html,
+    },
   ];
   return { outputs, feeds };
+}
+
+/** `topics/ai-in-healthcare/` → `ai-in-healthcare`. */
+function slugOf(feed: PublishedFeed): string {
+  return feed.links.rss.split('/topics/')[1]?.split('/')[0] ?? '';
+}
+
+/** The topics that have a feed, by slug (decoded), with their labels: the choice on the sign-up forms. */
+export function topicChoices(feeds: readonly PublishedFeed[]): { slug: string; label: string }[] {
+  return feeds
+    .filter((f) => f.kind === 'topic')
+    .map((f) => ({ slug: decodeURIComponent(slugOf(f)), label: f.label }))
+    .sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+}
+
+function topicsJson(feeds: readonly PublishedFeed[]): string {
+  const counts = new Map(feeds.filter((f) => f.kind === 'topic').map((f) => [f.label, f.itemCount]));
+  const topics = topicChoices(feeds).map((t) => ({ ...t, articles: counts.get(t.label) ?? 0 }));
+  return `${JSON.stringify(topics, null, 1)}\n`;
 }

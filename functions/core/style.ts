@@ -6,7 +6,7 @@ export const SITE_CSS = `:root{color-scheme:light dark;--fg:#1f2328;--muted:#576
 @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--line:#30363d;--link:#58a6ff;--accent:#1f6feb;--on-accent:#fff;--field:#161b22}}
 *{box-sizing:border-box}
 body{font:16px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:var(--fg);background:var(--bg);overflow-wrap:break-word}
-a{color:var(--link)}h1{margin:0 0 .25rem;line-height:1.2}h2{margin:2rem 0 .5rem;font-size:1.1rem;border-bottom:1px solid var(--line);padding-bottom:.25rem}
+a{color:var(--link)}h1{margin:0 0 .25rem;line-height:1.2}h3{margin:1.25rem 0 .25rem;font-size:1rem}h2{margin:2rem 0 .5rem;font-size:1.1rem;border-bottom:1px solid var(--line);padding-bottom:.25rem}
 .muted,.n{color:var(--muted);font-size:.9em}
 ul.plain{list-style:none;padding:0}ul.plain li{margin:.6rem 0}
 form.card,.card{border:1px solid var(--line);border-radius:8px;padding:1rem;margin:1rem 0}

@@ -1,10 +1,13 @@
 // The whole job, top to bottom: source → articles → selection → outputs → destination. Handlers and the CLI call this.
 import type { SiteConfig } from '../core/config.ts';
+import type { IssueSummary } from '../core/digest/issue.ts';
+import { StorageError } from '../core/errors.ts';
 import { type Skipped, selectArticles } from '../core/select.ts';
 import type { ShrinkRefusal } from '../core/shrink.ts';
 import { FILE_NAMES, renderSite } from '../core/site.ts';
 import { type BuildSummary, emptySkipped } from '../core/summary.ts';
 import type { Storage } from '../storage/port.ts';
+import { readDigestState } from './digest-state.ts';
 import { loadArticles, type Rejection, type Warning } from './load.ts';
 import { readManifest, writeManifest } from './manifest.ts';
 import { publishOutputs } from './publish.ts';
@@ -15,6 +18,8 @@ export interface BuildRequest {
   destination: Storage;
   /** Where the manifest lives. Without it every run reads every article. */
   state?: Storage;
+  /** Where the digest keeps its state (read only): the front page lists the latest issues from it. */
+  digestState?: Storage;
   config: SiteConfig;
   /** Articles dated after this are held back until a later run. */
   now: Date;
@@ -46,7 +51,8 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
   const previous = state ? await readManifest(state, source.displayName('')) : undefined;
   const loaded = await loadArticles(source, previous?.manifest ? { previous: previous.manifest } : {});
   const selection = selectArticles(loaded.articles, { now: request.now, minQuality: config.minQuality });
-  const { outputs, feeds } = renderSite(selection.selected, config, { now: request.now });
+  const digestIssues = config.digest && request.digestState ? await readIssues(request.digestState) : [];
+  const { outputs, feeds } = renderSite(selection.selected, config, { now: request.now, digestIssues });
   const published = await publishOutputs(request.destination, outputs, {
     published: selection.selected.length,
     ...(request.allowShrink ? { allowShrink: true } : {}),
@@ -92,4 +98,17 @@ function changedFeedUrls(writtenKeys: readonly string[], baseUrl: string): strin
   return writtenKeys
     .filter((key) => FEED_FILES.has(key.split('/').at(-1) ?? ''))
     .map((key) => new URL(key, baseUrl).href);
+}
+
+/**
+ * The digest's issues for the front page. The feeds never fail for the digest's sake: an unreadable digest state is
+ * the digest's problem (its own run stops on it), and the front page then lists no issue.
+ */
+async function readIssues(state: Storage): Promise<IssueSummary[]> {
+  try {
+    return (await readDigestState(state)).issues;
+  } catch (error) {
+    if (error instanceof StorageError) return [];
+    throw error;
+  }
 }

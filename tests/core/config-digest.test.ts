@@ -75,8 +75,14 @@ describe('the digest section', () => {
     [{ apiUrl: 'ftp://x.example/' }, 'digest.apiUrl:'],
     [{ sampleRecipient: 'nobody' }, 'digest.sampleRecipient: expected an email address'],
     [{ skipEmptyWeek: 'yes' }, 'digest.skipEmptyWeek: expected true or false, got "yes"'],
-    [{ signup: { cooldownMinutes: 0 } }, 'digest.signup.cooldownMinutes: expected a whole number from 1 to 10080, got 0'],
-    [{ signup: { perIpPerHour: 3 } }, 'digest.signup.perIpPerHour: unknown setting; known settings: cooldownMinutes, perClientPerHour, totalPerHour'],
+    [
+      { signup: { cooldownMinutes: 0 } },
+      'digest.signup.cooldownMinutes: expected a whole number from 1 to 10080, got 0',
+    ],
+    [
+      { signup: { perIpPerHour: 3 } },
+      'digest.signup.perIpPerHour: unknown setting; known settings: cooldownMinutes, perClientPerHour, totalPerHour',
+    ],
   ])('rejects %j, naming the setting', (settings, message) => {
     expect(problems(settings)).toContain(`  ${message}`);
   });
