@@ -37,6 +37,8 @@ describe('golden outputs', () => {
       ...feeds.flatMap((dir) => ['feed.xml', 'atom.xml', 'feed.json'].map((f) => `${dir}${f}`)),
       'feeds.opml',
       'index.html',
+      'style.css',
+      'topics.json',
     ];
     expect(keys).toEqual(expected.sort());
   });
@@ -55,7 +57,7 @@ describe('golden outputs', () => {
     expect(await validateAtom(destination.text(key) ?? '')).toEqual([]);
   });
 
-  it.each(keys.filter((k) => k.endsWith('.json')))('%s is valid JSON Feed 1.1', (key) => {
+  it.each(keys.filter((k) => k.endsWith('feed.json')))('%s is valid JSON Feed 1.1', (key) => {
     expect(validateJsonFeed(destination.text(key) ?? '')).toEqual([]);
   });
 });
