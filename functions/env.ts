@@ -15,4 +15,8 @@ export const ENV = {
   siteConfig: 'SITE_CONFIG',
   /** Cache-Control of every output, e.g. `public, max-age=300`. */
   cacheControl: 'CACHE_CONTROL',
+  /** The DynamoDB table of subscribers (functions/subscribers/dynamo-store.ts). */
+  subscriberTable: 'SUBSCRIBER_TABLE',
+  /** The token keyring's JSON text (functions/subscribers/tokens.ts parseKeyring), with its `hashKey`. */
+  signingKeys: 'SIGNING_KEYS',
 } as const;

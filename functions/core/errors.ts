@@ -16,3 +16,20 @@ export class StorageError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * A message could not be handed to the mail service. `retryable`: the same message may succeed later (throttling, an
+ * outage, the network); otherwise sending it again will fail the same way (rejected, an unverified sender, a missing
+ * configuration set). `code` is the service's name for the error. The message never names the recipient.
+ */
+export class SendError extends Error {
+  override readonly name = 'SendError';
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

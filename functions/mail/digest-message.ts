@@ -220,6 +220,7 @@ function frameValues(context: DigestContext, arrangement: Arrangement, personal:
     postalAddress: digest.postalAddress,
     archiveUrl: context.archiveUrl,
     archiveIndexUrl: context.archiveIndexUrl,
+    subscribeUrl: new URL('subscribe', context.config.digest.apiUrl).href,
     headline: headlines[0] ?? 'no new stories',
   };
 }

@@ -7,7 +7,9 @@ import { dueWeek } from '../core/digest/calendar.ts';
 import { advanceState, type IssueRecord, type IssueSummary, planIssue } from '../core/digest/issue.ts';
 import { capPerProvider, rankArticles } from '../core/digest/rank.ts';
 import { StorageError } from '../core/errors.ts';
+import { planChannels } from '../core/feeds/channels.ts';
 import { selectArticles } from '../core/select.ts';
+import type { TopicChoice } from '../core/signup-form.ts';
 import type { Output } from '../core/site.ts';
 import { CONTENT_TYPES } from '../core/site.ts';
 import { slugify } from '../core/slug.ts';
@@ -154,8 +156,6 @@ async function writeSample(
 export async function prepareDigest(request: DigestRequest): Promise<DigestReport> {
   const { config, state, now } = request;
   const digest = config.digest;
-  const archive = (issues: readonly IssueSummary[]) =>
-    renderArchive(issues, config, { now, timeZone: digest.timeZone });
 
   const digestState = await readDigestState(state);
   const due = dueWeek(now, digest);
@@ -166,6 +166,10 @@ export async function prepareDigest(request: DigestRequest): Promise<DigestRepor
     : undefined;
   const loaded = await loadArticles(request.source, previous ? { previous } : {});
   const rank = (articles: readonly Article[], dueAt: Date) => rankArticles(articles, dueAt, digest.lookBackDays);
+  // The archive page's sign-up form offers the topics the feeds have now.
+  const topics = topicChoicesOf(selectArticles(loaded.articles, { now, minQuality: config.minQuality }).selected);
+  const archive = (issues: readonly IssueSummary[]) =>
+    renderArchive(issues, config, { now, timeZone: digest.timeZone, topics });
   const plan = planIssue({
     now,
     settings: digest,
@@ -224,4 +228,11 @@ export async function prepareDigest(request: DigestRequest): Promise<DigestRepor
     ...(sample ? { sample } : {}),
     written,
   };
+}
+
+/** The topics that have a feed, as the front page offers them. */
+function topicChoicesOf(selected: readonly Article[]): TopicChoice[] {
+  return planChannels(selected)
+    .filter((channel) => channel.kind === 'topic')
+    .map((channel) => ({ slug: channel.dir.split('/')[1] ?? '', label: channel.label }));
 }

@@ -6,7 +6,9 @@ import { idPath } from '../feeds/items.ts';
 import { renderJsonFeed } from '../feeds/json-feed.ts';
 import type { FeedDocument, FeedItem, FeedLinks } from '../feeds/model.ts';
 import { renderRss } from '../feeds/rss.ts';
+import { signupForm, type TopicChoice } from '../signup-form.ts';
 import { CONTENT_TYPES, FILE_NAMES, type Output } from '../site.ts';
+import { STYLE_KEY } from '../style.ts';
 import { escapeHtml } from '../text.ts';
 import type { IssueSummary } from './issue.ts';
 
@@ -50,12 +52,17 @@ function feedItem(issue: IssueSummary, config: SiteConfig, timeZone: string): Fe
   };
 }
 
-function indexPage(issues: readonly IssueSummary[], config: SiteConfig, links: FeedLinks, timeZone: string): string {
+function indexPage(
+  issues: readonly IssueSummary[],
+  config: SiteConfig,
+  links: FeedLinks,
+  options: { timeZone: string; topics: readonly TopicChoice[] },
+): string {
   const rows = [...issues]
     .reverse()
     .map((issue) => {
       const lead = issue.headlines[0] ? `<br><span class="n">${escapeHtml(issue.headlines[0])}</span>` : '';
-      return `<li><a href="${escapeHtml(`${issue.id}.html`)}">${escapeHtml(issueTitle(issue, config, timeZone))}</a> <span class="n">${issue.shown} ${issue.shown === 1 ? 'story' : 'stories'}</span>${lead}</li>`;
+      return `<li><a href="${escapeHtml(`${issue.id}.html`)}">${escapeHtml(issueTitle(issue, config, options.timeZone))}</a> <span class="n">${issue.shown} ${issue.shown === 1 ? 'story' : 'stories'}</span>${lead}</li>`;
     })
     .join('\n');
   const home = config.siteUrl ?? config.baseUrl;
@@ -68,16 +75,15 @@ function indexPage(issues: readonly IssueSummary[], config: SiteConfig, links: F
 <link rel="alternate" type="application/rss+xml" title="${escapeHtml(`${config.title} weekly digest (RSS)`)}" href="${escapeHtml(links.rss)}">
 <link rel="alternate" type="application/atom+xml" title="${escapeHtml(`${config.title} weekly digest (Atom)`)}" href="${escapeHtml(links.atom)}">
 <link rel="alternate" type="application/feed+json" title="${escapeHtml(`${config.title} weekly digest (JSON Feed)`)}" href="${escapeHtml(links.json)}">
-<style>
-body{font:16px/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a;background:#fff}
-ul{list-style:none;padding:0}li{margin:.9rem 0}.n{color:#595959;font-size:.9em}a{color:#0a58ca}
-@media (prefers-color-scheme:dark){body{color:#e6edf3;background:#0d1117}.n{color:#9198a1}a{color:#58a6ff}}
-</style>
+<link rel="stylesheet" href="${escapeHtml(new URL(STYLE_KEY, config.baseUrl).href)}">
 </head>
 <body>
+<main>
 <h1>${escapeHtml(config.title)}: weekly digest</h1>
 <p>Every issue of the weekly email digest, newest first. Follow it in a feed reader: <a href="${escapeHtml(links.rss)}">RSS</a> · <a href="${escapeHtml(links.atom)}">Atom</a> · <a href="${escapeHtml(links.json)}">JSON Feed</a>. <a href="${escapeHtml(home)}">All feeds</a></p>
-${rows ? `<ul>\n${rows}\n</ul>` : '<p>No issue yet: the first one comes out on the next issue day.</p>'}
+${signupForm(config, options.topics)}
+${rows ? `<ul class="plain">\n${rows}\n</ul>` : '<p>No issue yet: the first one comes out on the next issue day.</p>'}
+</main>
 </body>
 </html>
 `;
@@ -90,7 +96,7 @@ ${rows ? `<ul>\n${rows}\n</ul>` : '<p>No issue yet: the first one comes out on t
 export function renderArchive(
   issues: readonly IssueSummary[],
   config: SiteConfig,
-  options: { now: Date; timeZone: string },
+  options: { now: Date; timeZone: string; topics?: readonly TopicChoice[] },
 ): Output[] {
   const links = digestFeedLinks(config.baseUrl);
   const items = [...issues]
@@ -119,7 +125,7 @@ export function renderArchive(
     { key: `${DIGEST_DIR}${FILE_NAMES.json}`, body: renderJsonFeed(document), contentType: CONTENT_TYPES.json },
     {
       key: ARCHIVE_INDEX_KEY,
-      body: indexPage(issues, config, links, options.timeZone),
+      body: indexPage(issues, config, links, { timeZone: options.timeZone, topics: options.topics ?? [] }),
       contentType: CONTENT_TYPES.html,
     },
   ];
