@@ -212,6 +212,7 @@ export function createApi(deps: ApiDeps): Hono {
         `client:${addressHash(deps.hashKey, `ip ${ip}`)}:${hourOf(now)}`,
         digest.signup.perClientPerHour,
         window,
+        now,
       ))
     ) {
       deps.log('warn', 'sign-up ignored: client over its hourly limit', { subscriber: hash(address) });
@@ -237,7 +238,7 @@ export function createApi(deps: ApiDeps): Hono {
       deps.log('info', `sign-up: nothing sent (${result.outcome})`, { subscriber: hash(address) });
       return answer();
     }
-    if (!(await store.hit(`all:${hourOf(now)}`, digest.signup.totalPerHour, window))) {
+    if (!(await store.hit(`all:${hourOf(now)}`, digest.signup.totalPerHour, window, now))) {
       deps.log('warn', 'sign-up ignored: confirmation mails over the hourly total', { subscriber: hash(address) });
       return answer();
     }

@@ -201,12 +201,12 @@ export class DynamoSubscriberStore implements SubscriberStore {
    * Only the first hit after a window ended takes a second request, which starts a new window (count 1) if the record
    * is still expired: DynamoDB cannot choose between "count + 1" and "1" inside one update expression.
    */
-  async hit(key: string, limit: number, expiresAt: Date): Promise<boolean> {
+  async hit(key: string, limit: number, expiresAt: Date, at: Date = new Date()): Promise<boolean> {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, not ${limit}`);
     const pk = hitKey(key);
     const expires = Math.ceil(expiresAt.getTime() / 1000);
     for (let round = 0; round < 3; round++) {
-      const now = Math.floor(Date.now() / 1000);
+      const now = Math.floor(at.getTime() / 1000);
       let counted: Record<string, unknown> | undefined;
       try {
         ({ Attributes: counted } = await this.client.send(

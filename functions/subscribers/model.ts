@@ -61,9 +61,10 @@ export interface SubscriberStore {
   scanPage(options: { cursor?: string; limit?: number }): Promise<SubscriberPage>;
   /**
    * Counts one hit against `key` in its window; true while the count stays within `limit`. Records expire by
-   * themselves at `expiresAt` (DynamoDB TTL).
+   * themselves at `expiresAt` (DynamoDB TTL); one whose `expiresAt` has passed by `now` (default: the clock) counts
+   * from 1 again, since TTL deletes late.
    */
-  hit(key: string, limit: number, expiresAt: Date): Promise<boolean>;
+  hit(key: string, limit: number, expiresAt: Date, now?: Date): Promise<boolean>;
   /** A suppression left by an erased address (by keyed hash): its status when erased, or undefined. */
   tombstone(hash: string): Promise<SubscriberStatus | undefined>;
   /** Erases the subscriber's personal data and leaves a tombstone under `hash` that keeps a suppression. */
