@@ -1,4 +1,5 @@
-// Build step: MJML templates → functions/mail/generated/templates.ts (pre-rendered HTML and text fragments).
+// Build step: MJML templates → functions/mail/generated/templates.ts (pre-rendered HTML and text fragments of each
+// message: the digest and the confirmation of a sign-up).
 // Runs before npm start, test, typecheck, bench and preview; does nothing when templates/ and this script are
 // unchanged. Nothing at run time imports mjml: Lambdas only escape values and join fragments.
 import { createHash } from 'node:crypto';
@@ -11,37 +12,72 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TEMPLATES = join(ROOT, 'templates');
 const OUTPUT = join(ROOT, 'functions/mail/generated/templates.ts');
 
-/** What the assembler (functions/mail/digest-message.ts) fills: a template that lacks one fails the build, named. */
-const EXPECTED_HTML = [
-  'stories',
-  'stories.heading',
-  'stories.story',
-  'stories.story.picture',
-  'stories.story.pictureUnsized',
-  'stories.story.related',
-  'stories.story.related.link',
-  'stories.story.related.link.by',
-  'stories.brief',
-  'stories.brief.thumb',
-  'stories.brief.thumbUnsized',
-  'stories.brief.related',
-  'stories.brief.related.link',
-  'stories.brief.related.link.by',
-  'stories.more',
-  'stories.nothing',
-  'mailFooter',
-  'webFooter',
-];
-const EXPECTED_TEXT = [
-  'stories',
-  'stories.heading',
-  'stories.story',
-  'stories.story.related',
-  'stories.story.related.link',
-  'stories.story.related.link.by',
-  'stories.more',
-  'stories.nothing',
-  'mailFooter',
+/**
+ * Each message the code assembles: its MJML and text templates, the blocks the code fills (a template that lacks one,
+ * or has one the code does not know, fails the build, named), the constants it becomes in the generated module and
+ * the keys of its tokens in TOKENS.
+ */
+interface MessageTemplates {
+  mjml: string;
+  text: string;
+  /** `DIGEST` → `DIGEST_HTML`, `DIGEST_TEXT`. */
+  constant: string;
+  tokenKeys: { html: string; text: string };
+  expected: { html: readonly string[]; text: readonly string[] };
+}
+
+const MESSAGES: readonly MessageTemplates[] = [
+  {
+    // Filled by functions/mail/digest-message.ts.
+    mjml: 'digest.mjml',
+    text: 'digest.txt',
+    constant: 'DIGEST',
+    tokenKeys: { html: 'html', text: 'text' },
+    expected: {
+      html: [
+        'stories',
+        'stories.heading',
+        'stories.story',
+        'stories.story.picture',
+        'stories.story.pictureUnsized',
+        'stories.story.related',
+        'stories.story.related.link',
+        'stories.story.related.link.by',
+        'stories.brief',
+        'stories.brief.thumb',
+        'stories.brief.thumbUnsized',
+        'stories.brief.related',
+        'stories.brief.related.link',
+        'stories.brief.related.link.by',
+        'stories.more',
+        'stories.nothing',
+        'mailFooter',
+        'webFooter',
+      ],
+      text: [
+        'stories',
+        'stories.heading',
+        'stories.story',
+        'stories.story.related',
+        'stories.story.related.link',
+        'stories.story.related.link.by',
+        'stories.more',
+        'stories.nothing',
+        'mailFooter',
+      ],
+    },
+  },
+  {
+    // Filled by functions/mail/confirm-message.ts.
+    mjml: 'confirm.mjml',
+    text: 'confirm.txt',
+    constant: 'CONFIRM',
+    tokenKeys: { html: 'confirmHtml', text: 'confirmText' },
+    expected: {
+      html: ['topics', 'topics.topic', 'everyTopic'],
+      text: ['topics', 'topics.topic', 'everyTopic'],
+    },
+  },
 ];
 
 async function filesBelow(dir: string): Promise<string[]> {
@@ -70,6 +106,11 @@ function check(template: CompiledTemplate, expected: readonly string[]): void {
     ...missing.map((p) => `no {{#${p.split('.').at(-1)}}} block at ${p}`),
     ...unknown.map((p) => `{{#${p.split('.').at(-1)}}} at ${p} is not filled by the code`),
   ];
+  for (const [path, body] of Object.entries(template.fragments)) {
+    for (const slot of slotsOf(body)) {
+      if (!(`${path}.${slot}` in template.fragments)) problems.push(`${path} has a stray slot {{>${slot}}}`);
+    }
+  }
   if (problems.length > 0) throw new Error(`templates/${template.source}:\n  ${problems.join('\n  ')}`);
 }
 
@@ -95,31 +136,32 @@ export async function buildTemplates(options: { force?: boolean } = {}): Promise
   const current = await readFile(OUTPUT, 'utf8').catch(() => '');
   if (!options.force && current.includes(`TEMPLATES_HASH = '${hash}'`)) return 'unchanged';
 
-  const html = splitFragments(await renderMjml(join(TEMPLATES, 'digest.mjml')), 'digest.mjml');
-  const text = splitFragments(await readFile(join(TEMPLATES, 'digest.txt'), 'utf8'), 'digest.txt');
-  check(html, EXPECTED_HTML);
-  check(text, EXPECTED_TEXT);
-  for (const template of [html, text]) {
-    for (const [path, body] of Object.entries(template.fragments)) {
-      for (const slot of slotsOf(body)) {
-        if (!(`${path}.${slot}` in template.fragments)) throw new Error(`${template.source}: ${path} has a stray slot`);
-      }
-    }
-  }
   const tokens = (t: CompiledTemplate) =>
     Object.fromEntries([['', tokensOf(t.root)], ...Object.entries(t.fragments).map(([p, f]) => [p, tokensOf(f)])]);
+  const constants: string[] = [];
+  const tokensByKey: Record<string, Record<string, string[]>> = {};
+  for (const message of MESSAGES) {
+    const html = splitFragments(await renderMjml(join(TEMPLATES, message.mjml)), message.mjml);
+    const text = splitFragments(await readFile(join(TEMPLATES, message.text), 'utf8'), message.text);
+    check(html, message.expected.html);
+    check(text, message.expected.text);
+    constants.push(
+      `export const ${message.constant}_HTML: CompiledTemplate = ${JSON.stringify(html)};`,
+      `export const ${message.constant}_TEXT: CompiledTemplate = ${JSON.stringify(text)};`,
+    );
+    tokensByKey[message.tokenKeys.html] = tokens(html);
+    tokensByKey[message.tokenKeys.text] = tokens(text);
+  }
 
   const body = `// Generated by scripts/build-templates.ts from templates/: do not edit, run npm run build:templates.
 import type { CompiledTemplate } from '../template.ts';
 
 export const TEMPLATES_HASH = '${hash}';
 
-export const DIGEST_HTML: CompiledTemplate = ${JSON.stringify(html)};
+${constants.join('\n\n')}
 
-export const DIGEST_TEXT: CompiledTemplate = ${JSON.stringify(text)};
-
-/** The {{value}} tokens of each fragment ('' is the root), for tests. */
-export const TOKENS: Record<string, Record<string, string[]>> = ${JSON.stringify({ html: tokens(html), text: tokens(text) })};
+/** The {{value}} tokens of each fragment ('' is the root) by template (html, text: the digest), for tests. */
+export const TOKENS: Record<string, Record<string, string[]>> = ${JSON.stringify(tokensByKey)};
 `;
   await mkdir(dirname(OUTPUT), { recursive: true });
   const temporary = `${OUTPUT}.${process.pid}.tmp`;

@@ -1,5 +1,6 @@
-// The exact MIME message of one digest: built by nodemailer's MailComposer (never by pasting strings), with the
-// headers bulk senders need (RFC 8058 one-click unsubscribe, List-Id) and nothing an article could inject.
+// The exact MIME message of one digest or one transactional message (a sign-up's confirmation): built by
+// nodemailer's MailComposer (never by pasting strings), with the headers bulk senders need (RFC 8058 one-click
+// unsubscribe, List-Id) when it goes to a list, and nothing an article or a form could inject.
 import { createHash } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { encodeWord, foldLines } from 'nodemailer/lib/mime-funcs';
@@ -16,10 +17,13 @@ export interface MimeInput {
   messageKey: string;
   html: string;
   text: string;
-  /** `List-Id`: a name and an id (a domain-like string: `digest.news.example.com`). */
-  list: { name: string; id: string };
+  /**
+   * `List-Id`: a name and an id (a domain-like string: `digest.news.example.com`). With `unsubscribeUrl`, for a message
+   * to a list; both absent for a transactional message (no List-* header at all); one without the other is an error.
+   */
+  list?: { name: string; id: string };
   /** The https one-click unsubscribe URL (RFC 8058). */
-  unsubscribeUrl: string;
+  unsubscribeUrl?: string;
 }
 
 const plainAddress = z.email();
@@ -56,7 +60,7 @@ function displayName(name: string): string {
  * `"Name" <id>`, the name as an encoded word when it is not plain ASCII (RFC 2919, RFC 2047). Folded here, since a
  * prepared header is written as it is: a long non-ASCII name would otherwise be one line over 998 octets.
  */
-function listId(list: MimeInput['list']): string {
+function listId(list: NonNullable<MimeInput['list']>): string {
   const name = displayName(list.name).replace(/["\\]/g, '');
   const phrase = /^[ -~]*$/.test(name) ? `"${name}"` : encodeWord(name, 'Q', 52);
   return foldLines(`${phrase} <${list.id}>`, 76 - 'List-Id: '.length);
@@ -69,14 +73,31 @@ export function messageIdFor(messageKey: string, recipient: string, senderAddres
   return `<${messageKey.replace(/[^A-Za-z0-9.-]/g, '-')}.${hash}@${domain}>`;
 }
 
+/** The List-* headers of a message to a list; none for a transactional message. */
+function listHeaders(input: MimeInput) {
+  const { list, unsubscribeUrl } = input;
+  if (list === undefined && unsubscribeUrl === undefined) return undefined;
+  // Half a list message would be a bulk message without its one-click unsubscribe, or a List-Id nobody can leave.
+  if (list === undefined || unsubscribeUrl === undefined) {
+    throw new RangeError('A message to a list needs both its List-Id and its one-click unsubscribe URL');
+  }
+  if (!isOneClickUrl(unsubscribeUrl)) {
+    throw new RangeError('The one-click unsubscribe URL must be an https URL (RFC 8058)');
+  }
+  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(list.id)) throw new RangeError('The List-Id must look like a domain');
+  return {
+    'List-Id': { prepared: true, value: listId(list) },
+    // RFC 8058: the https URL alone (no mailto: nothing here reads a mailbox), and the one-click marker.
+    'List-Unsubscribe': `<${unsubscribeUrl}>`,
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+  };
+}
+
 export async function buildMime(input: MimeInput): Promise<Uint8Array> {
   assertPlainAddress(input.to, 'recipient');
   assertPlainAddress(input.from.address, 'sender');
   if (input.replyTo !== undefined) assertPlainAddress(input.replyTo, 'reply-to');
-  if (!isOneClickUrl(input.unsubscribeUrl)) {
-    throw new RangeError('The one-click unsubscribe URL must be an https URL (RFC 8058)');
-  }
-  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(input.list.id)) throw new RangeError('The List-Id must look like a domain');
+  const headers = listHeaders(input);
   const messageId = messageIdFor(input.messageKey, input.to, input.from.address);
   const composer = new MailComposer({
     from: { name: displayName(input.from.name), address: input.from.address },
@@ -96,12 +117,7 @@ export async function buildMime(input: MimeInput): Promise<Uint8Array> {
     html: input.html.replace(/\r\n?/g, '\n'),
     textEncoding: 'quoted-printable',
     newline: 'windows',
-    headers: {
-      'List-Id': { prepared: true, value: listId(input.list) },
-      // RFC 8058: the https URL alone (no mailto: nothing here reads a mailbox), and the one-click marker.
-      'List-Unsubscribe': `<${input.unsubscribeUrl}>`,
-      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-    },
+    ...(headers ? { headers } : {}),
   });
   const message: Buffer = await composer.compile().build();
   return new Uint8Array(message.buffer, message.byteOffset, message.byteLength);

@@ -17,7 +17,7 @@ const BIG_HTML = (() => {
   return `${html}</table></body></html>`;
 })();
 
-const base: MimeInput = {
+const base = {
   from: { name: 'Grüße Nachrichten', address: 'digest@news.example.com' },
   to: 'reader@example.com',
   replyTo: 'newsroom@news.example.com',
@@ -28,7 +28,7 @@ const base: MimeInput = {
   text: 'Grüße #12 🔋\n\nTokyo 東京 gets its first grid battery — read more:\nhttps://news.example.com/a?x=1&y=2\n',
   list: { name: 'Grid News weekly digest', id: 'digest.news.example.com' },
   unsubscribeUrl: UNSUBSCRIBE,
-};
+} satisfies MimeInput;
 
 const message = (overrides: Partial<MimeInput> = {}) => buildMime({ ...base, ...overrides });
 /** One character per octet, so string lengths are byte counts. */
@@ -428,5 +428,54 @@ describe('a subject from the configuration', () => {
     expect(mail.subject).not.toMatch(CONTROLS);
     expect(mail.subject?.split(/\s+/).filter(Boolean)).toEqual(['Weekly', 'digest', '#12', 'news']);
     expect(decodeWords(fieldValues(raw, 'subject')[0]!)).not.toMatch(CONTROLS);
+  });
+});
+
+describe('a transactional message (no list)', () => {
+  const { list: _list, unsubscribeUrl: _unsubscribe, ...transactional } = base;
+  const LIST_FIELDS = ['list-id', 'list-unsubscribe', 'list-unsubscribe-post'];
+
+  it('has no List-Unsubscribe, List-Unsubscribe-Post or List-Id header', async () => {
+    const bytes = await buildMime(transactional);
+    const raw = rawOf(bytes);
+    for (const name of LIST_FIELDS) expect(fieldValues(raw, name), name).toEqual([]);
+    expect(raw.slice(0, raw.indexOf('\r\n\r\n'))).not.toMatch(/^list-/im);
+    const mail = await parse(bytes);
+    expect(mail.headers.has('list')).toBe(false);
+    for (const name of LIST_FIELDS) expect(mail.headers.has(name), name).toBe(false);
+  });
+
+  it('writes every other header exactly once, and nothing else', async () => {
+    const bytes = await buildMime(transactional);
+    const raw = rawOf(bytes);
+    const names = [...new Set(headerFields(raw).map((f) => f.name))].sort();
+    expect(names).toEqual(EXPECTED_FIELDS.filter((n) => !LIST_FIELDS.includes(n)));
+    for (const name of names) expect(fieldValues(raw, name), name).toHaveLength(1);
+  });
+
+  it('is the same well-formed multipart/alternative message otherwise', async () => {
+    const bytes = await buildMime({ ...transactional, subject: 'Confirm\r\nBcc: evil@example.net' });
+    const raw = rawOf(bytes);
+    expectWellFormedLines(raw);
+    const mail = await parse(bytes);
+    expect(contentType(mail).value).toBe('multipart/alternative');
+    expect(mail.text).toBe(base.text);
+    expect(mail.html).toBe(base.html);
+    expect(mail.bcc).toBeUndefined();
+    expect(addresses(mail.to)).toEqual([{ name: '', address: base.to }]);
+    expect(Buffer.from(await buildMime(transactional)).equals(Buffer.from(await buildMime(transactional)))).toBe(true);
+  });
+
+  it.each([
+    ['a List-Id without an unsubscribe URL', { ...transactional, list: base.list }],
+    ['an unsubscribe URL without a List-Id', { ...transactional, unsubscribeUrl: UNSUBSCRIBE }],
+  ])('rejects half a list message: %s', async (_, input) => {
+    const compile = vi.spyOn(MailComposer.prototype, 'compile');
+    await expect(buildMime(input)).rejects.toThrow(RangeError);
+    expect(compile).not.toHaveBeenCalled();
+  });
+
+  it('still rejects a bad recipient', async () => {
+    await expect(buildMime({ ...transactional, to: 'x@y.com\r\nBcc: evil@z.com' })).rejects.toThrow(RangeError);
   });
 });
