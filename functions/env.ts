@@ -19,4 +19,6 @@ export const ENV = {
   subscriberTable: 'SUBSCRIBER_TABLE',
   /** The token keyring's JSON text (functions/subscribers/tokens.ts parseKeyring), with its `hashKey`. */
   signingKeys: 'SIGNING_KEYS',
+  /** The SES configuration set whose events (bounces, complaints) reach the feedback handler. Optional. */
+  sesConfigurationSet: 'SES_CONFIGURATION_SET',
 } as const;
