@@ -14,6 +14,7 @@ import { S3Storage } from '../../functions/storage/s3.ts';
 import { countRequests, type RequestCounts } from '../../functions/storage/s3-requests.ts';
 import { startS3rver } from '../stand-ins/s3rver.ts';
 import { generateArticles } from '../support/generate-articles.ts';
+import { benchApi } from './api.ts';
 import { benchDigest } from './digest.ts';
 
 const count = Number(process.env.BENCH_ARTICLES ?? 10_000);
@@ -120,7 +121,11 @@ const digestRows = await benchDigest();
 console.log('| digest | figure |\n| --- | --- |');
 for (const row of digestRows) console.log(row);
 console.log('');
-// BENCH_DIGEST_ONLY=1 stops here.
+const apiRows = await benchApi();
+console.log('| subscriber API | figure |\n| --- | --- |');
+for (const row of apiRows) console.log(row);
+console.log('');
+// BENCH_DIGEST_ONLY=1 stops here (the digest and the subscriber API, without the feeds' 10,000-article builds).
 if (process.env.BENCH_DIGEST_ONLY === '1') process.exit(0);
 await onFolders();
 // BENCH_S3=0 skips the S3 part (at 100,000 articles s3rver alone needs minutes to take the uploads).
