@@ -378,7 +378,9 @@ describe('--base-url, for a local preview', () => {
     const articles = new Set(
       JSON.parse(await readFile(join(out, 'feed.json'), 'utf8')).items.map((i: { url: string }) => i.url),
     );
-    const links = [...index.matchAll(/href="([^"]+)"/g)].map((m) => m[1] ?? '').filter((href) => !articles.has(href));
+    const links = [...index.matchAll(/href="([^"]+)"/g)]
+      .map((m) => new URL(m[1] ?? '', base).href)
+      .filter((href) => !articles.has(href));
     expect(links.length).toBeGreaterThan(10);
     for (const link of links) {
       expect(link.startsWith(base), link).toBe(true);

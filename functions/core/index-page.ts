@@ -96,7 +96,7 @@ export function renderIndexPage(
 <title>${escapeHtml(config.title)}</title>
 <meta name="description" content="${escapeHtml(config.description)}">
 ${discovery}
-<link rel="stylesheet" href="${escapeHtml(new URL(STYLE_KEY, config.baseUrl).href)}">
+<link rel="stylesheet" href="${STYLE_KEY}">
 </head>
 <body>
 <main>

@@ -34,7 +34,7 @@ export function signupForm(
 <p>Once a week, the best new stories of ${escapeHtml(config.title)}. No tracking; leave with one click.</p>
 <label for="${escapeHtml(id)}-email">Email address</label>
 <input type="email" id="${escapeHtml(id)}-email" name="email" required autocomplete="email" maxlength="254">
-${topicChoice}<div class="hp" aria-hidden="true"><label for="${escapeHtml(id)}-${HONEYPOT_FIELD}">Leave this empty</label><input type="text" id="${escapeHtml(id)}-${HONEYPOT_FIELD}" name="${HONEYPOT_FIELD}" tabindex="-1" autocomplete="off"></div>
+${topicChoice}<div class="hp" aria-hidden="true" style="position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden"><label for="${escapeHtml(id)}-${HONEYPOT_FIELD}">Leave this empty</label><input type="text" id="${escapeHtml(id)}-${HONEYPOT_FIELD}" name="${HONEYPOT_FIELD}" tabindex="-1" autocomplete="off"></div>
 <p><button type="submit">Subscribe</button></p>
 <p class="muted">You will get an email with a link to confirm. Nothing is sent until you click it.</p>
 </form>`;

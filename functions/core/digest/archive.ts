@@ -75,7 +75,7 @@ function indexPage(
 <link rel="alternate" type="application/rss+xml" title="${escapeHtml(`${config.title} weekly digest (RSS)`)}" href="${escapeHtml(links.rss)}">
 <link rel="alternate" type="application/atom+xml" title="${escapeHtml(`${config.title} weekly digest (Atom)`)}" href="${escapeHtml(links.atom)}">
 <link rel="alternate" type="application/feed+json" title="${escapeHtml(`${config.title} weekly digest (JSON Feed)`)}" href="${escapeHtml(links.json)}">
-<link rel="stylesheet" href="${escapeHtml(new URL(STYLE_KEY, config.baseUrl).href)}">
+<link rel="stylesheet" href="../${STYLE_KEY}">
 </head>
 <body>
 <main>
