@@ -1,4 +1,5 @@
 // Local entry point: the same pipeline as the Lambda, on local folders. `npm start -- --help` lists the options.
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -13,7 +14,7 @@ import { type BuildReport, buildFeeds } from './pipeline/build.ts';
 import { type DigestReport, prepareDigest } from './pipeline/digest.ts';
 import { type Location, lazyS3Client, openStorage, parseLocation } from './storage/location.ts';
 import type { Storage } from './storage/port.ts';
-import { createTokenSigner, generateKeyringText, parseKeyring, type TokenSigner } from './subscribers/tokens.ts';
+import { createTokenSigner, generateKeyringText, type Keyring, parseKeyring } from './subscribers/tokens.ts';
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -241,10 +242,11 @@ function printDigest(report: DigestReport, mail: Storage | undefined, io: CliIo)
 const KEYRING_KEY = 'signing-keys.json';
 
 /**
- * The key that signs the links in local mail: generated once into the state folder and kept, so links in mail
- * written earlier still verify. (In AWS the key comes from a secret.)
+ * The keys that sign the links in local mail and hash addresses: generated once into the state folder and kept, so
+ * links in mail written earlier still verify; a keyring written before hash keys existed gets one added. (In AWS the
+ * keyring comes from a secret.) The dev server reads the same file, so its API accepts the links of the sample mail.
  */
-async function localSigner(state: Storage): Promise<TokenSigner> {
+export async function localKeyring(state: Storage): Promise<Keyring & { hashKey: Uint8Array }> {
   let text: string;
   try {
     text = new TextDecoder().decode(await state.read(KEYRING_KEY));
@@ -253,7 +255,13 @@ async function localSigner(state: Storage): Promise<TokenSigner> {
     text = generateKeyringText();
     await state.write(KEYRING_KEY, new TextEncoder().encode(text), { contentType: 'application/json' });
   }
-  return createTokenSigner(parseKeyring(text, state.displayName(KEYRING_KEY)));
+  const keyring = parseKeyring(text, state.displayName(KEYRING_KEY));
+  if (keyring.hashKey) return { ...keyring, hashKey: keyring.hashKey };
+  // parseKeyring accepted the text, so it is a JSON object; 32 random bytes, as generateKeyringText writes.
+  const hashKey = randomBytes(32);
+  text = `${JSON.stringify({ ...JSON.parse(text), hashKey: hashKey.toString('base64url') }, null, 2)}\n`;
+  await state.write(KEYRING_KEY, new TextEncoder().encode(text), { contentType: 'application/json' });
+  return { ...keyring, hashKey };
 }
 
 const SKIP_REASONS: Record<SkipReason, string> = {
@@ -262,6 +270,24 @@ const SKIP_REASONS: Record<SkipReason, string> = {
   scheduled: 'dated in the future (publishedDateTime after now)',
   duplicate: 'a copy of the same story (originalUrl) as',
 };
+
+async function configFor(options: CliOptions): Promise<SiteConfig> {
+  const fileConfig = await readConfig(options.config);
+  return {
+    ...(options.baseUrl === undefined ? fileConfig : servedFrom(fileConfig, options.baseUrl)),
+    ...(options.minQuality === undefined ? {} : { minQuality: options.minQuality }),
+  };
+}
+
+/**
+ * The configuration a run with these arguments builds with (--config read, --base-url and --min-quality applied), for
+ * a server that answers next to the built site. Throws what runCli would report as a usage or configuration error.
+ */
+export async function runConfig(argv: string[]): Promise<SiteConfig> {
+  const options = parseOptions(argv, () => new Date());
+  if (options === 'help') throw new UsageError('--help: there is no configuration to read');
+  return configFor(options);
+}
 
 export interface CliIo {
   stdout: (line: string) => void;
@@ -279,11 +305,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stdout(USAGE);
       return 0;
     }
-    const fileConfig = await readConfig(options.config);
-    const config: SiteConfig = {
-      ...(options.baseUrl === undefined ? fileConfig : servedFrom(fileConfig, options.baseUrl)),
-      ...(options.minQuality === undefined ? {} : { minQuality: options.minQuality }),
-    };
+    const config = await configFor(options);
     const s3 = lazyS3Client(io.env);
     const source = openStorage(options.content, s3, 'source');
     const destination = openStorage(options.out, s3, 'destination');
@@ -335,7 +357,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             ? {
                 sample: {
                   storage: mail,
-                  signer: await localSigner(state),
+                  signer: createTokenSigner(await localKeyring(state)),
                   recipient: digest.sampleRecipient,
                   ...(options.sampleTopics ? { topics: options.sampleTopics } : {}),
                 },

@@ -1,7 +1,8 @@
-// A static file server for a local preview of the built site: node:http only, GET and HEAD, nothing cached,
-// and no request path can name a file outside the served folder (dot segments, backslashes and NUL are refused).
+// A static file server for a local preview of the built site (npm run preview; npm run dev, next to the API): node:http
+// only, GET and HEAD, nothing cached, and no request path can name a file outside the served folder (dot segments,
+// backslashes and NUL are refused).
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { CONTENT_TYPES, FILE_NAMES } from './core/site.ts';
@@ -20,6 +21,8 @@ const BY_NAME: Record<string, string> = {
 
 const BY_EXTENSION: Record<string, string> = {
   '.html': CONTENT_TYPES.html,
+  // With nosniff, a browser applies a stylesheet only when it is served as text/css.
+  '.css': CONTENT_TYPES.css,
   '.xml': 'application/xml; charset=utf-8',
   '.json': 'application/json; charset=utf-8',
   '.opml': CONTENT_TYPES.opml,
@@ -100,15 +103,25 @@ async function respond(root: string, req: IncomingMessage, res: ServerResponse):
   }
 }
 
-/** Serves `root` on host:port (port 0: any free port) until `close()`; rejects when the port cannot be had. */
-export async function serveFolder(root: string, port: number, host = '127.0.0.1'): Promise<RunningServer> {
+/** Answers GET and HEAD with the files under `root`; the request listener of serveFolder, and of the dev server. */
+export function folderListener(root: string): RequestListener {
   const folder = resolve(root);
-  const server = createServer((req, res) => {
+  return (req, res) => {
     respond(folder, req, res).catch((error: unknown) => {
       if (!res.headersSent) send(res, false, 500, 'text/plain; charset=utf-8', `${(error as Error).message}\n`);
       else res.destroy();
     });
-  });
+  };
+}
+
+/** Serves `root` on host:port (port 0: any free port) until `close()`; rejects when the port cannot be had. */
+export function serveFolder(root: string, port: number, host = '127.0.0.1'): Promise<RunningServer> {
+  return listen(folderListener(root), port, host);
+}
+
+/** Runs `listener` on host:port (port 0: any free port) until `close()`; rejects when the port cannot be had. */
+export async function listen(listener: RequestListener, port: number, host = '127.0.0.1'): Promise<RunningServer> {
+  const server = createServer(listener);
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(port, host, () => {
