@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confirmationMessage } from '../../functions/mail/confirm-message.ts';
 import {
   axeViolations,
-  findChromium,
+  chromiumForSuite,
   horizontalOverflow,
   launchBrowser,
   openPage,
@@ -201,8 +201,7 @@ describe('hostile values', () => {
   });
 });
 
-const chromium = await findChromium();
-if (!chromium) console.warn('No Chromium here: the confirmation message is not opened in a browser.');
+const chromium = await chromiumForSuite();
 
 describe.skipIf(!chromium)('in a real browser', () => {
   let browser: Browser;

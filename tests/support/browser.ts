@@ -50,6 +50,17 @@ export const SCREENSHOT_DIR = fileURLToPath(new URL('../artifacts/screenshots/',
 
 let found: Promise<string | undefined> | undefined;
 
+/**
+ * The Chromium a browser suite runs with. Locally a missing browser skips the suite (`describe.skipIf`) with a hint;
+ * in CI (`CI=true`: .ci/run installs one) it is a failure, so the suite can never pass by not running.
+ */
+export async function chromiumForSuite(): Promise<string | undefined> {
+  const chromium = await findChromium();
+  if (!chromium && process.env.CI === 'true') throw new Error(CHROMIUM_MISSING_MESSAGE);
+  if (!chromium) console.warn(CHROMIUM_MISSING_MESSAGE);
+  return chromium;
+}
+
 /** Path of a Chromium that starts here, or undefined. Looked up once per process. */
 export function findChromium(): Promise<string | undefined> {
   found ??= locateChromium();
