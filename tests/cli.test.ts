@@ -449,7 +449,12 @@ describe('the weekly digest on the command line', () => {
       expect(files).toContain(file);
     }
     expect(files).toEqual(expect.arrayContaining(['digests/index.html', 'digests/feed.xml', 'digests/atom.xml']));
-    expect(await listFiles(state)).toEqual(['digest/issues/2026-W48.json', 'digest/state.json', 'signing-keys.json']);
+    expect(await listFiles(state)).toEqual([
+      'digest/issues/2026-W48.articles.json',
+      'digest/issues/2026-W48.json',
+      'digest/state.json',
+      'signing-keys.json',
+    ]);
   });
 
   it('prepares consecutive issues on runs a week apart, with the same state folder', async () => {

@@ -3,6 +3,7 @@
 // Unlike the feeds' manifest this is not a cache: a missing state means "no issue yet", but an unreadable one stops
 // the run rather than start again at issue #1 and repeat every article.
 import { z } from 'zod';
+import type { Article } from '../core/article.ts';
 import { type DigestState, EMPTY_STATE, type IssueRecord } from '../core/digest/issue.ts';
 import { StorageError } from '../core/errors.ts';
 import type { Storage } from '../storage/port.ts';
@@ -97,4 +98,40 @@ export async function readIssueRecord(state: Storage, issueId: string): Promise<
 
 export async function writeIssueRecord(state: Storage, record: IssueRecord): Promise<void> {
   await state.write(recordKey(record.id), encode({ format: 1, ...record }), JSON_OPTIONS);
+}
+
+/** The articles an issue shows, in rank order: what the senders fill every reader's message from. */
+export const issueArticlesKey = (issueId: string) => `digest/issues/${issueId}.articles.json`;
+
+export interface IssueCopy {
+  issue: { id: string; number: number; dueAt: Date; since: Date };
+  articles: Article[];
+}
+
+const StoredCopy = z.object({
+  format: z.literal(1),
+  issue: z.object({ id: z.string().regex(WEEK_ID), number: z.number().int().min(1), dueAt: instant, since: instant }),
+  // The articles were validated when the issue was prepared; this checks the file is the shape this code wrote.
+  articles: z.array(z.looseObject({ id: z.string(), publishedAt: z.string(), updatedAt: z.string().optional() })),
+});
+
+export async function writeIssueCopy(state: Storage, copy: IssueCopy): Promise<void> {
+  await state.write(issueArticlesKey(copy.issue.id), encode({ format: 1, ...copy }), JSON_OPTIONS);
+}
+
+export async function readIssueCopy(state: Storage, issueId: string): Promise<IssueCopy | undefined> {
+  const key = issueArticlesKey(issueId);
+  const raw = await readJson(state, key);
+  if (raw === undefined) return undefined;
+  const parsed = StoredCopy.safeParse(raw);
+  if (!parsed.success) throw invalid(state, key, parsed.error);
+  const articles = parsed.data.articles.map((stored) => {
+    const { updatedAt, ...rest } = stored as unknown as Article & { publishedAt: string; updatedAt?: string };
+    return {
+      ...rest,
+      publishedAt: new Date(stored.publishedAt),
+      ...(updatedAt ? { updatedAt: new Date(updatedAt) } : {}),
+    } as Article;
+  });
+  return { issue: parsed.data.issue, articles };
 }

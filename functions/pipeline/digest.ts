@@ -18,7 +18,13 @@ import { buildMime } from '../mail/mime.ts';
 import type { Storage } from '../storage/port.ts';
 import { signedLink } from '../subscribers/routes.ts';
 import type { TokenSigner } from '../subscribers/tokens.ts';
-import { readDigestState, readIssueRecord, writeDigestState, writeIssueRecord } from './digest-state.ts';
+import {
+  readDigestState,
+  readIssueRecord,
+  writeDigestState,
+  writeIssueCopy,
+  writeIssueRecord,
+} from './digest-state.ts';
 import { loadArticles } from './load.ts';
 import { readManifest } from './manifest.ts';
 
@@ -214,6 +220,11 @@ export async function prepareDigest(request: DigestRequest): Promise<DigestRepor
   };
   const publishedDates = new Map(selected.map((a) => [a.id, a.publishedAt]));
   const next = advanceState(digestState, record, publishedDates, summary);
+  // The senders fill every reader's message from this copy, so what they send is what the web copy shows.
+  await writeIssueCopy(state, {
+    issue: { id: record.id, number: record.number, dueAt: record.dueAt, since: record.since },
+    articles: shown,
+  });
   const sample = await writeSample(request, prepared, record);
   const written = await writeAll(
     request.destination,

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -122,6 +123,33 @@ export class DynamoSubscriberStore implements SubscriberStore {
       new GetCommand({ TableName: this.tableName, Key: { pk }, ConsistentRead: true }),
     );
     return Item ? parseSubscriber(Item) : undefined;
+  }
+
+  /**
+   * Many subscribers in as few requests as DynamoDB allows (BatchGetItem, 100 keys each, consistent reads), retrying
+   * the keys it leaves unprocessed: the sender's one read per batch.
+   */
+  async getMany(addresses: readonly string[]): Promise<Map<string, Subscriber>> {
+    const found = new Map<string, Subscriber>();
+    const unique = [...new Set(addresses)];
+    for (let start = 0; start < unique.length; start += 100) {
+      let keys: Record<string, unknown>[] = unique
+        .slice(start, start + 100)
+        .map((address) => ({ pk: subscriberKey(address) }));
+      for (let attempt = 0; keys.length > 0; attempt += 1) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+        if (attempt > 8) throw new Error('DynamoDB kept leaving keys of a batch read unprocessed');
+        const { Responses, UnprocessedKeys } = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of Responses?.[this.tableName] ?? []) {
+          const subscriber = parseSubscriber(item);
+          found.set(subscriber.address, subscriber);
+        }
+        keys = (UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      }
+    }
+    return found;
   }
 
   async save(next: Subscriber, expectedVersion: number | undefined): Promise<void> {

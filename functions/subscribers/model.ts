@@ -45,6 +45,8 @@ export interface SubscriberPage {
 
 export interface SubscriberStore {
   get(address: string): Promise<Subscriber | undefined>;
+  /** Many at once (the sender's one read per batch): the ones that exist, by address. */
+  getMany(addresses: readonly string[]): Promise<Map<string, Subscriber>>;
   /**
    * Writes `next` if the stored item is still at `expectedVersion` (undefined: if there is none yet); throws
    * WriteConflict otherwise. `next.version` must be `expectedVersion + 1` (or 1).

@@ -48,7 +48,11 @@ describe('the digest-preparer handler', () => {
       'digests/feed.xml',
       'digests/index.html',
     ]);
-    expect(await d.keys(d.state)).toEqual(['digest/issues/2026-W48.json', 'digest/state.json']);
+    expect(await d.keys(d.state)).toEqual([
+      'digest/issues/2026-W48.articles.json',
+      'digest/issues/2026-W48.json',
+      'digest/state.json',
+    ]);
     const head = await admin.send(new HeadObjectCommand({ Bucket: d.site, Key: 'digests/2026-W48.html' }));
     expect(head.ContentType).toBe('text/html; charset=utf-8');
     expect(head.CacheControl).toBe('public, max-age=300');
