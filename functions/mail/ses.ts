@@ -24,12 +24,20 @@ const CONFIGURATION_SET = /^[A-Za-z0-9_-]{1,64}$/;
  * Tags are checked, not rewritten: a tag quietly changed (`2026-W48.a` → `2026-W48_a`) could merge two values that
  * the event records must keep apart. Sorted by name, so the request is the same for the same input.
  */
+/**
+ * The two tags SES itself reads: it builds Gmail's `Feedback-ID` header (for the Postmaster Tools' spam reports per
+ * campaign) from their values. The only names with a colon that SES accepts.
+ */
+export const FEEDBACK_ID_TAGS = new Set(['ses:feedback-id-a', 'ses:feedback-id-b']);
+
 function messageTags(tags: Record<string, string>): { Name: string; Value: string }[] {
   return Object.entries(tags)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => {
       // Neither the bad name nor the bad value is repeated: either could be an address.
-      if (!TAG_PART.test(name)) throw new RangeError('A message tag name may hold only A-Z, a-z, 0-9, _ and -');
+      if (!TAG_PART.test(name) && !FEEDBACK_ID_TAGS.has(name)) {
+        throw new RangeError('A message tag name may hold only A-Z, a-z, 0-9, _ and -');
+      }
       if (!TAG_PART.test(value)) {
         throw new RangeError(`The message tag ${name} has a value with characters other than A-Z, a-z, 0-9, _ and -`);
       }
