@@ -21,4 +21,8 @@ export const ENV = {
   signingKeys: 'SIGNING_KEYS',
   /** The SES configuration set whose events (bounces, complaints) reach the feedback handler. Optional. */
   sesConfigurationSet: 'SES_CONFIGURATION_SET',
+  /** The DynamoDB send ledger (functions/sending/dynamo-ledger.ts). */
+  ledgerTable: 'LEDGER_TABLE',
+  /** The SQS queue of send batches. */
+  sendQueueUrl: 'SEND_QUEUE_URL',
 } as const;

@@ -109,6 +109,26 @@ export const DigestSettingsSchema = z.strictObject(
         { error: 'expected { "cooldownMinutes": 15, "perClientPerHour": 5, "totalPerHour": 500 }' },
       )
       .prefault({}),
+    /** Hold each prepared issue until an operator approves it (`npm run digest -- approve`), after a look at its web copy. */
+    requireApproval: z.boolean('expected true or false').default(false),
+    /**
+     * Sending through SES: the senders together stay under the account's send rate (`ratePerSecond`, the MaxSendRate
+     * of GetSendQuota); at most `maxConcurrency` senders run at once (the queue's event source mapping), each at
+     * ratePerSecond / maxConcurrency.
+     */
+    sending: z
+      .strictObject(
+        {
+          ratePerSecond: wholeNumber(1, 100_000).default(14),
+          maxConcurrency: wholeNumber(2, 1000).default(2),
+          configurationSet: z
+            .string('expected the name of an SES configuration set')
+            .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected an SES configuration set name: letters, digits, _ and -')
+            .optional(),
+        },
+        { error: 'expected { "ratePerSecond": 14, "maxConcurrency": 2, "configurationSet": "..." }' },
+      )
+      .prefault({}),
     /** The address the local run (npm start) writes its sample message to. */
     sampleRecipient: mailAddress('reader@example.com').default('reader@example.com'),
   },

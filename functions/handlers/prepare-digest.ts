@@ -1,13 +1,22 @@
 // The digest-preparer Lambda: run by a weekly schedule at the issue's time (and by hand), it prepares the issue
-// due at the event's time: its web copy, the archive and the digest's feeds in the site bucket, the state last.
+// due at the event's time: its web copy, the archive and the digest's feeds in the site bucket, the state last;
+// with a subscriber table and a send queue configured it then plans the sending (functions/sending/plan.ts).
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SESClient } from '@aws-sdk/client-ses';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { DigestSettings, SiteConfig } from '../core/config.ts';
 import { ENV } from '../env.ts';
 import { prepareDigest } from '../pipeline/digest.ts';
+import { planSend } from '../sending/plan.ts';
+import { daysToSend, sendQuota } from '../sending/send-quota.ts';
+import { SqsSendQueue } from '../sending/sqs-queue.ts';
 import { s3ClientConfig } from '../storage/location.ts';
 import { S3Storage } from '../storage/s3.ts';
 import { countRequests } from '../storage/s3-requests.ts';
+import { DynamoSubscriberStore } from '../subscribers/dynamo-store.ts';
 import { log, prefixSetting, readSettings, siteConfigSetting } from './runtime.ts';
 
 const Settings = z.object({
@@ -23,10 +32,18 @@ const Settings = z.object({
       : 'the site configuration has no "digest" section',
   ),
   [ENV.cacheControl]: z.string().default('public, max-age=300'),
+  // With both, the function also plans the sending: every confirmed subscriber onto the send queue.
+  [ENV.subscriberTable]: z.string().min(3).optional(),
+  [ENV.sendQueueUrl]: z.string().url('the URL of the SQS send queue').optional(),
 });
 
 /** The schedule passes its scheduled time, so a late or retried run prepares the issue of the week it was meant for. */
-const Trigger = z.union([z.object({ time: z.iso.datetime({ offset: true }) }), z.strictObject({})]);
+const Trigger = z.union([
+  z.object({ time: z.iso.datetime({ offset: true }) }),
+  // After `npm run digest -- approve`: plan (queue) an approved issue now.
+  z.strictObject({ plan: z.string().regex(/^\d{4}-W\d{2}$/) }),
+  z.strictObject({}),
+]);
 
 export function createDigestHandler(env: Record<string, string | undefined>) {
   const settings = readSettings(Settings, env);
@@ -34,19 +51,57 @@ export function createDigestHandler(env: Record<string, string | undefined>) {
   const requests = countRequests(client);
   const manifestBucket = settings[ENV.stateBucket];
 
+  const config = settings[ENV.siteConfig];
+  const state = new S3Storage(client, { bucket: settings[ENV.digestStateBucket], prefix: '' });
+  const subscriberTable = settings[ENV.subscriberTable];
+  const queueUrl = settings[ENV.sendQueueUrl];
+  const planner =
+    subscriberTable && queueUrl
+      ? {
+          store: new DynamoSubscriberStore(
+            DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 5 })),
+            subscriberTable,
+          ),
+          queue: new SqsSendQueue(new SQSClient({}), queueUrl),
+          ses: new SESClient({}),
+        }
+      : undefined;
+
+  /** Queues every confirmed subscriber for the issue (resuming a planner that stopped), and says how long it takes. */
+  async function plan(issueId: string, now: Date) {
+    if (!planner) return undefined;
+    const result = await planSend({
+      issueId,
+      store: planner.store,
+      queue: planner.queue,
+      state,
+      now,
+      requireApproval: config.digest.requireApproval,
+    });
+    const quota = await sendQuota(planner.ses).catch(() => undefined);
+    const days = quota ? daysToSend(result.planned, quota) : undefined;
+    log(result.outcome === 'planned' ? 'info' : 'warn', `digest sending ${result.outcome}`, {
+      issue: issueId,
+      ...result,
+      ...(quota ? { quota, days } : {}),
+    });
+    return result;
+  }
+
   return async (event: unknown) => {
     const trigger = Trigger.parse(event);
+    if ('plan' in trigger) return { outcome: 'planning', plan: await plan(trigger.plan, new Date()) };
     const now = 'time' in trigger ? new Date(trigger.time) : new Date();
     const started = Date.now();
     for (const key of Object.keys(requests)) delete requests[key];
     const report = await prepareDigest({
       source: new S3Storage(client, { bucket: settings[ENV.contentBucket], prefix: settings[ENV.contentPrefix] }),
       destination: new S3Storage(client, { bucket: settings[ENV.siteBucket], prefix: settings[ENV.sitePrefix] }),
-      state: new S3Storage(client, { bucket: settings[ENV.digestStateBucket], prefix: '' }),
+      state,
       ...(manifestBucket
         ? { manifest: new S3Storage(client, { bucket: manifestBucket, prefix: 'feed-builder/' }) }
         : {}),
-      config: settings[ENV.siteConfig],
+      config,
       now,
       cacheControl: settings[ENV.cacheControl],
     });
@@ -57,7 +112,12 @@ export function createDigestHandler(env: Record<string, string | undefined>) {
       requests: { ...requests },
       durationMs: Date.now() - started,
     });
-    return { outcome: report.outcome, ...(report.issue ? { issue: report.issue } : {}) };
+    const planned = report.issue ? await plan(report.issue.id, now) : undefined;
+    return {
+      outcome: report.outcome,
+      ...(report.issue ? { issue: report.issue } : {}),
+      ...(planned ? { plan: planned } : {}),
+    };
   };
 }
 

@@ -23,3 +23,8 @@ export function parseAddress(input: unknown): string | undefined {
 export function addressHash(hashKey: Uint8Array, address: string): string {
   return createHmac('sha256', hashKey).update(`address\n${address}`).digest('hex').slice(0, 32);
 }
+
+/** Text (an error's message) with everything shaped like an address replaced, for a log line. */
+export function withoutAddresses(text: string): string {
+  return text.replace(/[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+/g, '[address]');
+}

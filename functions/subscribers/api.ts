@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { DigestSettings, SiteConfig } from '../core/config.ts';
 import { HONEYPOT_FIELD, type TopicChoice } from '../core/signup-form.ts';
 import { slugify } from '../core/slug.ts';
-import { addressHash, parseAddress } from './address.ts';
+import { addressHash, parseAddress, withoutAddresses } from './address.ts';
 import { type Change, chooseTopics, confirm, signUp, unsubscribe } from './lifecycle.ts';
 import { type Subscriber, type SubscriberStore, WriteConflict } from './model.ts';
 import {
@@ -389,7 +389,7 @@ export function createApi(deps: ApiDeps): Hono {
   app.notFound((c) => c.json({ error: 'no such route' }, 404));
   app.onError((error, c) => {
     // Never a stack trace to the client; in the log, the error without anything shaped like an address.
-    const message = error.message.replace(/[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+/g, '[address]').slice(0, 200);
+    const message = withoutAddresses(error.message).slice(0, 200);
     deps.log('error', 'request failed', { route: new URL(c.req.url).pathname, error: error.name, message });
     return c.json({ error: 'something went wrong on our side; try again later' }, 500);
   });

@@ -47,6 +47,8 @@ describe('the digest section', () => {
       perProvider: 3,
       skipEmptyWeek: true,
       signup: { cooldownMinutes: 15, perClientPerHour: 5, totalPerHour: 500 },
+      requireApproval: false,
+      sending: { ratePerSecond: 14, maxConcurrency: 2 },
       sampleRecipient: 'reader@example.com',
     });
   });
