@@ -28,7 +28,7 @@ export function sesThrottlingError(message: string = RATE_EXCEEDED): SESServiceE
 /** A client like `inner` (same config, same stand-in) whose `send` goes through `send`. */
 function withSend(inner: SESClient, send: (command: unknown) => Promise<unknown>): SESClient {
   const client = Object.create(inner) as SESClient;
-  Object.defineProperty(client, 'send', { value: send });
+  Object.defineProperty(client, 'send', { value: send, writable: true, configurable: true });
   return client;
 }
 
