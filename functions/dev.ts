@@ -1,5 +1,6 @@
 // `npm run dev`: the site and the subscriber API on one local port, with DynamoDB (dynalite) and SES
-// (aws-ses-v2-local) stood in for in this process, so the whole sign-up lifecycle runs on this machine.
+// (aws-ses-v2-local) stood in for in this process, so the whole sign-up lifecycle runs on this machine, and a
+// page (/dev/send) that sends the current issue to the local subscribers the way the deployed senders do.
 // The stand-ins come from tests/stand-ins/: this is a development tool, like the tests, and never deployed.
 import { readFile, rm } from 'node:fs/promises';
 import type { RequestListener } from 'node:http';
@@ -7,7 +8,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
@@ -17,11 +23,15 @@ import { startSes } from '../tests/stand-ins/ses.ts';
 import { type CliIo, localKeyring, runCli, runConfig } from './cli.ts';
 import type { TopicChoice } from './core/signup-form.ts';
 import { TOPICS_KEY } from './core/site.ts';
+import { answerHtml, DEV_SEND_PATH, devSendListener } from './dev-send.ts';
 import { folderListener, listen } from './preview-server.ts';
+import { DynamoSendLedger, ledgerTableDefinition } from './sending/dynamo-ledger.ts';
+import { RateLimiter } from './sending/rate.ts';
 import { FsStorage } from './storage/fs.ts';
 import { createApi } from './subscribers/api.ts';
 import { confirmationSender } from './subscribers/confirmation-sender.ts';
 import { DynamoSubscriberStore, tableDefinition } from './subscribers/dynamo-store.ts';
+import { page } from './subscribers/pages.ts';
 import { createTokenSigner } from './subscribers/tokens.ts';
 
 const USAGE = `Usage: [PORT=3000] npm run dev -- [options]
@@ -38,6 +48,7 @@ export const DEV_OUT = '.dev/site';
 export const DEV_STATE = '.dev/state';
 const DEFAULT_PORT = 3000;
 const TABLE = 'subscribers';
+const LEDGER_TABLE = 'send-ledger';
 /** Any value does: the stand-ins check neither. */
 const STAND_IN_CLIENT = { region: 'us-east-1', credentials: { accessKeyId: 'dev', secretAccessKey: 'dev' } };
 
@@ -61,6 +72,8 @@ export interface DevServer {
   apiUrl: string | undefined;
   /** The SES stand-in's viewer of the mail sent (`store` under it lists it as JSON). */
   mailUrl: string;
+  /** The page that sends the current issue to the local subscribers; undefined when the configuration has no digest. */
+  sendUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -106,16 +119,17 @@ async function builtTopics(out: string): Promise<TopicChoice[]> {
   return Topics.parse(JSON.parse(text)).map(({ slug, label }) => ({ slug, label }));
 }
 
-/** Creates the subscriber table and waits until it and its index are ACTIVE (dynalite says CREATING at first). */
-async function createTable(client: DynamoDBDocumentClient): Promise<void> {
-  await client.send(new CreateTableCommand(tableDefinition(TABLE)));
+/** Creates a table and waits until it and its indexes are ACTIVE (dynalite says CREATING at first). */
+async function createTable(client: DynamoDBDocumentClient, definition: CreateTableCommandInput): Promise<void> {
+  const name = definition.TableName!;
+  await client.send(new CreateTableCommand(definition));
   for (let attempt = 0; attempt < 200; attempt += 1) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: TABLE }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
     const indexes = Table?.GlobalSecondaryIndexes ?? [];
     if (Table?.TableStatus === 'ACTIVE' && indexes.every((index) => index.IndexStatus === 'ACTIVE')) return;
     await sleep(5);
   }
-  throw new Error(`the dev table ${TABLE} did not become ACTIVE`);
+  throw new Error(`the dev table ${name} did not become ACTIVE`);
 }
 
 const stillBuilding: RequestListener = (_req, res) => {
@@ -158,7 +172,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     if (!digest) {
       io.stderr('The configuration has no "digest" section: serving the site without a subscriber API.');
       answer = site;
-      return { url: server.url, apiUrl: undefined, mailUrl: `${ses.endpoint}/`, close };
+      return { url: server.url, apiUrl: undefined, mailUrl: `${ses.endpoint}/`, sendUrl: undefined, close };
     }
     const dynamo = await startDynalite();
     stops.push(dynamo.stop);
@@ -166,18 +180,27 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       new DynamoDBClient({ endpoint: dynamo.endpoint, ...STAND_IN_CLIENT }),
     );
     const mailer = new SESClient({ endpoint: ses.endpoint, ...STAND_IN_CLIENT });
+    // The digest's sender retries at its limiter's pace (deliver); the SDK must not retry on its own.
+    const digestMailer = new SESClient({ endpoint: ses.endpoint, ...STAND_IN_CLIENT, maxAttempts: 1 });
     stops.push(async () => {
       documents.destroy();
       mailer.destroy();
+      digestMailer.destroy();
     });
-    await createTable(documents);
-    const keyring = await localKeyring(new FsStorage(state, { createIfMissing: true }));
+    await Promise.all([
+      createTable(documents, tableDefinition(TABLE)),
+      createTable(documents, ledgerTableDefinition(LEDGER_TABLE)),
+    ]);
+    const stateStorage = new FsStorage(state, { createIfMissing: true });
+    const keyring = await localKeyring(stateStorage);
     const topics = await builtTopics(out);
     const withDigest = { ...config, digest };
+    const store = new DynamoSubscriberStore(documents, TABLE);
+    const signer = createTokenSigner(keyring);
     const app = createApi({
       config: withDigest,
-      store: new DynamoSubscriberStore(documents, TABLE),
-      signer: createTokenSigner(keyring),
+      store,
+      signer,
       hashKey: keyring.hashKey,
       sendConfirmation: confirmationSender(mailer, withDigest),
       topics: async () => topics,
@@ -195,15 +218,45 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     // Leaves the process's Request and Response alone: the dev server may share it (with the tests).
     const api = getRequestListener(app.fetch, { overrideGlobalObjects: false });
     const apiPath = new URL(digest.apiUrl).pathname;
+    const mailUrl = `${ses.endpoint}/`;
+    const devSend = devSendListener({
+      config: withDigest,
+      state: stateStorage,
+      sender: {
+        config: withDigest,
+        store,
+        ledger: new DynamoSendLedger(documents, LEDGER_TABLE),
+        ses: digestMailer,
+        limiter: new RateLimiter(50),
+        signer,
+        hashKey: keyring.hashKey,
+        clock: () => new Date(),
+      },
+      mailUrl,
+      log: io.stdout,
+    });
     answer = (req, res) => {
       const path = (req.url ?? '/').split(/[?#]/, 1)[0]!;
-      if (path === apiPath.slice(0, -1) || path.startsWith(apiPath)) {
+      if (path === DEV_SEND_PATH) {
+        devSend(req, res).catch((error: unknown) => {
+          io.stderr(`dev send failed: ${error instanceof Error ? error.message : String(error)}`);
+          if (res.headersSent) res.destroy();
+          else
+            answerHtml(res, 500, page(withDigest, 'Not sent', '<p>The send failed: see the dev server’s output.</p>'));
+        });
+      } else if (path === apiPath.slice(0, -1) || path.startsWith(apiPath)) {
         api(req, res).catch(() => res.destroy());
       } else {
         site(req, res);
       }
     };
-    return { url: server.url, apiUrl: new URL(apiPath, server.url).href, mailUrl: `${ses.endpoint}/`, close };
+    return {
+      url: server.url,
+      apiUrl: new URL(apiPath, server.url).href,
+      mailUrl,
+      sendUrl: new URL(DEV_SEND_PATH, server.url).href,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;
@@ -251,11 +304,14 @@ The site and its subscriber API (Ctrl-C to stop):
   front page                  ${dev.url}
   subscriber API              ${dev.apiUrl ?? '(none: the configuration has no digest)'}
   mail sent (SES stand-in)    ${dev.mailUrl}
+  send the current issue      ${dev.sendUrl ?? '(none: the configuration has no digest)'}
 
 To go through a subscription:
   1. Sign up with the form on the front page, with any address: no mail leaves this machine.
   2. Open the mail viewer, then the confirmation message, and follow its link: "You are subscribed".
   3. There, "Choose your topics" changes the topics; "Unsubscribe" asks once, then unsubscribes.
+  4. "Send the current issue" sends this week's digest to every confirmed subscriber: it arrives in the
+     mail viewer, and a second press sends only to those who have not had it.
 Subscribers and mail are kept in memory until Ctrl-C.`);
   await new Promise<void>((done) => {
     process.once('SIGINT', done);

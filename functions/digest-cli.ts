@@ -46,6 +46,8 @@ AWS_ENDPOINT_URL_SES / AWS_ENDPOINT_URL_DYNAMODB for a local stand-in).`;
 
 class UsageError extends Error {}
 
+const COMMANDS = new Set(['status', 'pause', 'resume', 'cancel', 'approve', 'send']);
+
 export interface DigestCliIo {
   stdout: (line: string) => void;
   stderr: (line: string) => void;
@@ -101,6 +103,8 @@ export async function runDigestCli(argv: string[], io: DigestCliIo): Promise<num
       io.stdout(USAGE);
       return values.help ? 0 : 2;
     }
+    // Before the state is read: a mistyped command is a usage error, whatever the state holds.
+    if (!COMMANDS.has(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     const state = openStorage(parseLocation(values.state), lazyS3Client(io.env), 'destination');
     const issueId = await issueOf(state, values.issue ?? issueArgument);
     const now = io.clock();
@@ -171,7 +175,8 @@ export async function runDigestCli(argv: string[], io: DigestCliIo): Promise<num
           unsubscribeUrl: links.unsubscribeUrl,
         });
         const endpoint = io.env.AWS_ENDPOINT_URL_SES || io.env.AWS_ENDPOINT_URL;
-        const ses = new SESClient({ ...(endpoint ? { endpoint } : {}) });
+        // maxAttempts 1: deliver retries at the limiter's pace; the SDK's own retries would multiply its attempts.
+        const ses = new SESClient({ maxAttempts: 1, ...(endpoint ? { endpoint } : {}) });
         const result = await deliver(ses, { from: digest.from.address, to, raw }, { limiter: new RateLimiter(1) });
         if (result.kind !== 'sent') {
           io.stderr(`not sent: ${result.kind}${'reason' in result ? ` (${result.reason})` : ''}`);
