@@ -67,7 +67,7 @@ export const DigestSettingsSchema = z.strictObject(
   {
     /** The issue falls due on this weekday at this hour, in timeZone, once per ISO week. */
     weekday: z.enum(WEEKDAYS, `expected a weekday: ${WEEKDAYS.join(', ')}`).default('monday'),
-    hour: wholeNumber(0, 23).default(7),
+    hour: wholeNumber(0, 23).default(8),
     timeZone: z
       .string('expected an IANA time zone such as Europe/Berlin')
       .refine(isValidTimeZone, 'expected an IANA time zone such as Europe/Berlin or UTC')

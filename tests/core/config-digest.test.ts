@@ -38,7 +38,7 @@ describe('the digest section', () => {
     expect(parse({}).digest).toEqual({
       ...digest,
       weekday: 'monday',
-      hour: 7,
+      hour: 8,
       timeZone: 'UTC',
       apiUrl: 'https://news.example.com/api/',
       subject: '{site} #{number}: {headline}',

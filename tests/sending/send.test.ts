@@ -142,6 +142,16 @@ async function expectEachConfirmedOnce(w: World) {
     const mails = await w.received(address);
     expect(mails.length, `${subscriber.status} ${subscriber.topics.join(',')}`).toBe(wantsMail(subscriber) ? 1 : 0);
   }
+  await expectReportAddsUp(w);
+}
+
+/** Every planned recipient has exactly one outcome in the report, whatever went wrong on the way. */
+async function expectReportAddsUp(w: World) {
+  const report = await sendReport(w.state, w.ledger, ISSUE, DUE);
+  const o = report.outcomes;
+  expect(o.sent + o.suppressed + o['no-topics'] + o.failed + o.unknown).toBe(report.planned);
+  expect(report.planned).toBe([...w.addresses.values()].filter((p) => p.status === 'confirmed').length);
+  expect(report.done).toBe(true);
 }
 
 describe('sending an issue', () => {
@@ -246,6 +256,7 @@ describe('sending an issue', () => {
     await w.store.save({ ...leaving, status: 'unsubscribed', version: 2 }, 1);
     await w.drain();
     expect(await w.received(leaving.address)).toEqual([]);
+    await expectReportAddsUp(w);
   });
 
   it('records a permanent rejection as failed, never retries it, and sends the rest', async () => {
@@ -269,6 +280,7 @@ describe('sending an issue', () => {
     expect(rejectedCalls).toBe(1);
     const report = await sendReport(w.state, w.ledger, ISSUE, DUE);
     expect(report.outcomes.failed).toBe(1);
+    await expectReportAddsUp(w);
     for (const [address, subscriber] of w.addresses) {
       if (!address.startsWith('p0-')) expect((await w.received(address)).length).toBe(wantsMail(subscriber) ? 1 : 0);
     }
