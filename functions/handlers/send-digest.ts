@@ -11,7 +11,7 @@ import { ENV } from '../env.ts';
 import { type IssueCopy, readIssueCopy } from '../pipeline/digest-state.ts';
 import { readControl } from '../sending/control.ts';
 import { DynamoSendLedger } from '../sending/dynamo-ledger.ts';
-import { RateLimiter } from '../sending/rate.ts';
+import { RateLimiter, senderRate } from '../sending/rate.ts';
 import { SendInterrupted, sendBatch } from '../sending/send.ts';
 import { s3ClientConfig } from '../storage/location.ts';
 import { S3Storage } from '../storage/s3.ts';
@@ -68,7 +68,7 @@ export function createSendHandler(env: Record<string, string | undefined>) {
     prefix: '',
   });
   // The senders together stay under the account's rate: each of at most maxConcurrency takes its share.
-  const limiter = new RateLimiter(sending.ratePerSecond / sending.maxConcurrency);
+  const limiter = new RateLimiter(senderRate(sending));
   const copies = new Map<string, IssueCopy>();
   const controls = new Map<string, { state: 'active' | 'paused' | 'cancelled'; at: number }>();
   const deps = {

@@ -1,6 +1,7 @@
 // `npm run bench`: builds feeds from N generated articles (default 10,000), first on local folders, then on S3 (an
 // s3rver stand-in on this machine): full build, incremental build after 10 changes, unchanged rebuild, with times and
-// request counts. Figures go into BENCHMARKS.md by hand; no test asserts on time.
+// request counts. Figures go into BENCHMARKS.md by hand; no test asserts on time. The sending part (planner over
+// BENCH_SUBSCRIBERS subscribers in dynalite, senders at a paced rate) runs last; BENCH_SENDING_ONLY=1 runs it alone.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { startS3rver } from '../stand-ins/s3rver.ts';
 import { generateArticles } from '../support/generate-articles.ts';
 import { benchApi } from './api.ts';
 import { benchDigest } from './digest.ts';
+import { benchSending } from './sending.ts';
 
 const count = Number(process.env.BENCH_ARTICLES ?? 10_000);
 const changed = 10;
@@ -117,6 +119,18 @@ async function onS3(): Promise<void> {
   }
 }
 
+async function printSending(): Promise<void> {
+  const sendingRows = await benchSending();
+  console.log('| sending | figure |\n| --- | --- |');
+  for (const row of sendingRows) console.log(row);
+  console.log('');
+}
+
+// BENCH_SENDING_ONLY=1: the sending part alone (its peak-memory figures are then this part's, not the feeds' builds').
+if (process.env.BENCH_SENDING_ONLY === '1') {
+  await printSending();
+  process.exit(0);
+}
 const digestRows = await benchDigest();
 console.log('| digest | figure |\n| --- | --- |');
 for (const row of digestRows) console.log(row);
@@ -138,3 +152,5 @@ console.log('| run | time | outputs written | S3 requests |');
 console.log('| --- | --- | --- | --- |');
 for (const row of rows) console.log(row);
 console.log(`\npeak resident memory: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+
+await printSending();

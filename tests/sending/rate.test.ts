@@ -2,7 +2,7 @@
 // queue in order, and a slowDown lowers the rate and wears off in a straight line.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RateLimiter } from '../../functions/sending/rate.ts';
+import { RateLimiter, senderRate } from '../../functions/sending/rate.ts';
 
 /** A clock that moves only when told, and a sleep that records what it was asked and moves the clock that far. */
 function fakeTime(start = 1_700_000_000_000) {
@@ -159,5 +159,12 @@ describe('slowing down after a throttle', () => {
       limiter.slowDown();
     }
     expect(limiter.rate).toBe(1);
+  });
+});
+
+describe('senderRate', () => {
+  it('gives each sender its share of 90% of the account rate', () => {
+    expect(senderRate({ ratePerSecond: 14, maxConcurrency: 2 })).toBeCloseTo(6.3);
+    expect(senderRate({ ratePerSecond: 100, maxConcurrency: 3 }) * 3).toBeCloseTo(90);
   });
 });
