@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { parseSiteConfig, type SiteConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { ENV } from '../env.ts';
+import { type Keyring, parseKeyring } from '../subscribers/tokens.ts';
 
 /** A key prefix setting: `articles`, `/articles/` and `articles/` all mean `articles/`; empty means the whole bucket. */
 export const prefixSetting = z
@@ -39,3 +40,15 @@ export function log(level: 'info' | 'warn' | 'error', message: string, fields: R
   if (level === 'info') console.log(line);
   else console.error(line);
 }
+
+/** The keyring (SIGNING_KEYS), which must carry its hash key: the API and the senders sign links and hash addresses. */
+export const keyringSetting = z.string().transform((text, ctx): Keyring & { hashKey: Uint8Array } => {
+  try {
+    const keyring = parseKeyring(text, ENV.signingKeys);
+    if (keyring.hashKey) return keyring as Keyring & { hashKey: Uint8Array };
+    ctx.addIssue({ code: 'custom', message: 'the keyring has no "hashKey"' });
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+  return z.NEVER;
+});

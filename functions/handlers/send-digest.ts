@@ -17,19 +17,8 @@ import { s3ClientConfig } from '../storage/location.ts';
 import { S3Storage } from '../storage/s3.ts';
 import { withoutAddresses } from '../subscribers/address.ts';
 import { DynamoSubscriberStore } from '../subscribers/dynamo-store.ts';
-import { createTokenSigner, type Keyring, parseKeyring } from '../subscribers/tokens.ts';
-import { log, readSettings, siteConfigSetting } from './runtime.ts';
-
-const keyringSetting = z.string().transform((text, ctx): Keyring & { hashKey: Uint8Array } => {
-  try {
-    const keyring = parseKeyring(text, ENV.signingKeys);
-    if (keyring.hashKey) return keyring as Keyring & { hashKey: Uint8Array };
-    ctx.addIssue({ code: 'custom', message: 'the keyring has no "hashKey"' });
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-  }
-  return z.NEVER;
-});
+import { createTokenSigner } from '../subscribers/tokens.ts';
+import { keyringSetting, log, readSettings, siteConfigSetting } from './runtime.ts';
 
 const Settings = z.object({
   [ENV.subscriberTable]: z.string().min(3, 'the DynamoDB table of subscribers'),
