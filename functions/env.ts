@@ -13,6 +13,8 @@ export const ENV = {
   digestStateBucket: 'DIGEST_STATE_BUCKET',
   /** The site configuration (the same JSON as site.config.json). */
   siteConfig: 'SITE_CONFIG',
+  /** The DynamoDB table of leases (functions/storage/dynamo-lease.ts): one feed build at a time. */
+  lockTable: 'LOCK_TABLE',
   /** Cache-Control of every output, e.g. `public, max-age=300`. */
   cacheControl: 'CACHE_CONTROL',
   /** The DynamoDB table of subscribers (functions/subscribers/dynamo-store.ts). */

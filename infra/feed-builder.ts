@@ -1,5 +1,5 @@
-// The feed builder: S3 upload/delete events and a schedule go into one SQS queue; one function (reserved concurrency
-// 1, so it is the manifest's only writer) drains it in batches and rebuilds the feeds incrementally.
+// The feed builder: S3 upload/delete events and a schedule go into one SQS queue; one function drains it in batches
+// and rebuilds the feeds incrementally. A lease in its lock table makes one run at a time the manifest's writer.
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -13,6 +13,7 @@ import { parseSiteConfig } from '../functions/core/config.ts';
 import { ENV } from '../functions/env.ts';
 import type { ContentStore } from './content-store.ts';
 import { handlerFunction } from './handler-function.ts';
+import { LockTable } from './lock-table.ts';
 import type { PublicSite } from './public-site.ts';
 
 export interface FeedBuilderProps {
@@ -34,6 +35,7 @@ export class FeedBuilder extends Construct {
   readonly function: NodejsFunction;
   readonly queue: sqs.Queue;
   readonly stateBucket: s3.Bucket;
+  readonly locks: LockTable;
 
   constructor(scope: Construct, id: string, props: FeedBuilderProps) {
     super(scope, id);
@@ -51,6 +53,8 @@ export class FeedBuilder extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: true,
     });
+
+    this.locks = new LockTable(this, 'Locks');
 
     const deadLetters = new sqs.Queue(this, 'DeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -82,14 +86,13 @@ export class FeedBuilder extends Construct {
       // A 100,000-article build peaked near 1.8 GB in the benchmark (BENCHMARKS.md); about 3 GB leaves headroom.
       memorySize: 3008, // the most some new accounts allow before a quota increase
       timeout: FUNCTION_TIMEOUT,
-      // The guarantee that two builds never run at once against the same manifest.
-      reservedConcurrentExecutions: 1,
       environment: {
         [ENV.contentBucket]: props.content.bucket.bucketName,
         [ENV.contentPrefix]: props.content.prefix,
         [ENV.siteBucket]: props.site.bucket.bucketName,
         [ENV.sitePrefix]: '',
         [ENV.stateBucket]: this.stateBucket.bucketName,
+        [ENV.lockTable]: this.locks.table.tableName,
         [ENV.siteConfig]: JSON.stringify(props.siteConfig),
         [ENV.cacheControl]: props.cacheControl,
       },
@@ -98,11 +101,12 @@ export class FeedBuilder extends Construct {
     props.site.bucket.grantReadWrite(this.function);
     props.site.bucket.grantDelete(this.function);
     this.stateBucket.grantReadWrite(this.function);
+    this.locks.table.grantReadWriteData(this.function);
     this.function.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: 10_000,
         maxBatchingWindow: props.batchingWindow,
-        // The smallest allowed; with reserved concurrency 1 it keeps pollers from being throttled needlessly.
+        // The smallest allowed: a second run mostly finds the lease taken, marks it and returns.
         maxConcurrency: 2,
       }),
     );

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
@@ -13,7 +13,7 @@ export interface HandlerFunctionProps {
   memorySize: number;
   timeout: Duration;
   environment: Record<string, string>;
-  reservedConcurrentExecutions?: NodejsFunctionProps['reservedConcurrentExecutions'];
+  // No reservedConcurrentExecutions: a new AWS account refuses any, so no function may rely on it (a lease does).
 }
 
 export function handlerFunction(scope: Construct, id: string, props: HandlerFunctionProps): NodejsFunction {
@@ -24,9 +24,6 @@ export function handlerFunction(scope: Construct, id: string, props: HandlerFunc
     architecture: lambda.Architecture.ARM_64,
     memorySize: props.memorySize,
     timeout: props.timeout,
-    ...(props.reservedConcurrentExecutions === undefined
-      ? {}
-      : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
     logGroup: new logs.LogGroup(scope, `${id}Logs`, {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,

@@ -1,9 +1,14 @@
 // The feed-builder Lambda: triggered by SQS (S3 object events and the schedule's ticks, batched), it rebuilds the
-// feeds incrementally. Reserved concurrency 1 (set in infra/) makes it the only writer of the manifest.
+// feeds incrementally. A lease in DynamoDB makes one run at a time the manifest's writer: a run that finds it taken
+// leaves a mark and succeeds, and the running one builds once more (pipeline/lease.ts).
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ENV } from '../env.ts';
-import { buildFeeds } from '../pipeline/build.ts';
+import { buildFeedsUnderLease } from '../pipeline/locked-build.ts';
+import { DynamoLease } from '../storage/dynamo-lease.ts';
 import { s3ClientConfig } from '../storage/location.ts';
 import { S3Storage } from '../storage/s3.ts';
 import { countRequests } from '../storage/s3-requests.ts';
@@ -15,6 +20,7 @@ const Settings = z.object({
   [ENV.siteBucket]: z.string().min(3, 'the public bucket the feeds are written to'),
   [ENV.sitePrefix]: prefixSetting,
   [ENV.stateBucket]: z.string().min(3, 'the private bucket for the build manifest'),
+  [ENV.lockTable]: z.string().min(3, 'the DynamoDB table of the lease that keeps builds from overlapping'),
   [ENV.siteConfig]: siteConfigSetting(),
   [ENV.cacheControl]: z.string().default('public, max-age=300'),
 });
@@ -29,19 +35,40 @@ const Trigger = z.union([
   z.strictObject({ allowShrink: z.boolean().optional() }),
 ]);
 
+/** What the handler uses of the Lambda context: absent when a test or a person calls it. */
+export interface InvocationContext {
+  awsRequestId?: string;
+  getRemainingTimeInMillis?: () => number;
+}
+
+/** A crashed run's lease is taken over this long after its function's timeout at the latest. */
+const LEASE_MARGIN_MS = 60_000;
+/** Without a Lambda context: the longest a Lambda function can run. */
+const LONGEST_RUN_MS = 15 * 60_000;
+
 /** Builds the handler from an environment: settings are checked once, clients are created once per container. */
 export function createBuildHandler(env: Record<string, string | undefined>) {
   const settings = readSettings(Settings, env);
   const client = new S3Client(s3ClientConfig(env));
   const requests = countRequests(client);
+  const dynamoEndpoint = env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL;
+  const documents = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ maxAttempts: 5, ...(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}) }),
+  );
+  const lease = new DynamoLease(documents, settings[ENV.lockTable], 'feed-builder');
 
-  return async (event: unknown) => {
+  return async (event: unknown, context: InvocationContext = {}) => {
     const trigger = Trigger.parse(event);
     const now = 'time' in trigger ? new Date(trigger.time) : new Date();
     const started = Date.now();
     for (const key of Object.keys(requests)) delete requests[key];
 
-    const report = await buildFeeds({
+    const built = await buildFeedsUnderLease({
+      lease,
+      owner: context.awsRequestId ?? randomUUID(),
+      // At the start the remaining time is the function's timeout: the lease outlives any run that is still alive.
+      ttlMs: (context.getRemainingTimeInMillis?.() ?? LONGEST_RUN_MS) + LEASE_MARGIN_MS,
+      clock: () => new Date(),
       source: new S3Storage(client, { bucket: settings[ENV.contentBucket], prefix: settings[ENV.contentPrefix] }),
       destination: new S3Storage(client, { bucket: settings[ENV.siteBucket], prefix: settings[ENV.sitePrefix] }),
       state: new S3Storage(client, { bucket: settings[ENV.stateBucket], prefix: 'feed-builder/' }),
@@ -50,6 +77,14 @@ export function createBuildHandler(env: Record<string, string | undefined>) {
       cacheControl: settings[ENV.cacheControl],
       allowShrink: 'allowShrink' in trigger && trigger.allowShrink === true,
     });
+    if (!built.ran) {
+      log('info', 'build already running; marked for another round');
+      return { ran: false as const };
+    }
+    const { report, rounds } = built;
+    if (built.unfinished) {
+      log('warn', 'builds kept arriving; the rest is left to the next trigger', { rounds });
+    }
 
     for (const { file, reason, problems } of report.rejected) {
       for (const problem of problems) log('warn', `article skipped (${reason})`, { file, ...problem });
@@ -65,6 +100,7 @@ export function createBuildHandler(env: Record<string, string | undefined>) {
     log('info', 'feeds built', {
       ...report.summary,
       triggeredBy: 'Records' in trigger ? `sqs:${trigger.Records.length}` : 'time' in trigger ? 'schedule' : 'manual',
+      rounds,
       fetched: report.incremental.fetched,
       fullRebuildBecause: report.incremental.fullRebuildBecause,
       hubNotified: report.pings.filter((p) => p.ok).length,
@@ -76,7 +112,7 @@ export function createBuildHandler(env: Record<string, string | undefined>) {
 }
 
 let fromProcessEnv: ReturnType<typeof createBuildHandler> | undefined;
-export const handler = (event: unknown) => {
+export const handler = (event: unknown, context?: InvocationContext) => {
   fromProcessEnv ??= createBuildHandler(process.env);
-  return fromProcessEnv(event);
+  return fromProcessEnv(event, context);
 };

@@ -3,22 +3,28 @@ import { describe, expect, inject, it } from 'vitest';
 import { ConfigError } from '../../functions/core/errors.ts';
 import { ENV } from '../../functions/env.ts';
 import { createBuildHandler } from '../../functions/handlers/build-feeds.ts';
+import { DynamoLease } from '../../functions/storage/dynamo-lease.ts';
 import { newBucket, testS3Client } from '../stand-ins/s3.ts';
 import { articleFile, SECRET, validFields } from '../support/article-source.ts';
+import { newLeaseTable, testDocumentClient } from '../support/dynamo.ts';
 import { HANDLER_SITE, useLambdaEnvironment } from '../support/lambda.ts';
 
 const siteConfig = JSON.stringify(HANDLER_SITE);
 const { logged, captureLogs } = useLambdaEnvironment();
 const admin = testS3Client();
+const documents = testDocumentClient();
 
 async function deployment() {
-  const [content, site, state] = await Promise.all([
+  const [content, site, state, locks] = await Promise.all([
     newBucket(admin, 'content'),
     newBucket(admin, 'site'),
     newBucket(admin, 'state'),
+    newLeaseTable(documents, 'locks'),
   ]);
   const env = {
     AWS_ENDPOINT_URL_S3: inject('s3Endpoint'),
+    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+    [ENV.lockTable]: locks,
     [ENV.contentBucket]: content,
     [ENV.contentPrefix]: 'articles',
     [ENV.siteBucket]: site,
@@ -86,6 +92,33 @@ describe('the feed-builder handler', () => {
     expect(await handler({ time: '2026-12-03T08:00:00Z' })).toMatchObject({ published: 1 });
   });
 
+  it('succeeds without building while another build holds the lease, marking it for another round', async () => {
+    const { env, site, upload } = await deployment();
+    await upload('a.md', articleFile(validFields()));
+    const lease = new DynamoLease(documents, env[ENV.lockTable], 'feed-builder');
+    expect(await lease.acquire('running-build', new Date(), 60_000)).toBe(true);
+    captureLogs();
+
+    expect(await createBuildHandler(env)(sqsBatch, { awsRequestId: 'late' })).toEqual({ ran: false });
+    expect(logged.map((line) => JSON.parse(line))).toEqual([
+      { level: 'info', message: 'build already running; marked for another round' },
+    ]);
+    expect(await lease.takeDirty('running-build', new Date(), 60_000)).toBe(true);
+    await expect(admin.send(new HeadObjectCommand({ Bucket: site, Key: 'feeds/feed.xml' }))).rejects.toThrow();
+  });
+
+  it('gives the lease up after building', async () => {
+    const { env, upload } = await deployment();
+    await upload('a.md', articleFile(validFields()));
+    captureLogs();
+    await createBuildHandler(env)(sqsBatch, { awsRequestId: 'r1', getRemainingTimeInMillis: () => 300_000 });
+    const lease = new DynamoLease(documents, env[ENV.lockTable], 'feed-builder');
+    expect(await lease.acquire('next-build', new Date(), 60_000)).toBe(true);
+    expect(logged.map((line) => JSON.parse(line)).find((l) => l.message === 'feeds built')).toMatchObject({
+      rounds: 1,
+    });
+  });
+
   it('refuses to start without its settings, naming the variable', () => {
     expect(() => createBuildHandler({ [ENV.contentBucket]: 'content' })).toThrow(ConfigError);
     expect(() => createBuildHandler({ [ENV.contentBucket]: 'content' })).toThrow(/SITE_BUCKET/);
@@ -117,7 +150,7 @@ describe('the feed-builder handler', () => {
     logged.length = 0;
 
     const summary = await handler(sqsBatch); // resolves: a retry would be refused again, into the dead-letter queue
-    expect(summary.outputs).toEqual({ written: 0, unchanged: 0, deleted: 0 });
+    expect(summary).toMatchObject({ outputs: { written: 0, unchanged: 0, deleted: 0 } });
     const errors = logged.map((line) => JSON.parse(line)).filter((l) => l.level === 'error');
     expect(errors).toEqual([
       {
@@ -141,7 +174,7 @@ describe('the feed-builder handler', () => {
     captureLogs();
     await handler({});
     await admin.send(new DeleteObjectCommand({ Bucket: content, Key: 'articles/a.md' }));
-    expect((await handler({})).outputs.written).toBe(0);
+    expect(await handler({})).toMatchObject({ outputs: { written: 0 } });
     const summary = await handler({ allowShrink: true });
     expect(summary).toMatchObject({ published: 0, outputs: { deleted: 6 } });
     await expect(

@@ -11,6 +11,7 @@ import { ENV } from '../../functions/env.ts';
 import { NewsfeedsStack } from '../../infra/stack.ts';
 import { newBucket, testS3Client } from '../stand-ins/s3.ts';
 import { articleFile, validFields } from '../support/article-source.ts';
+import { newLeaseTable, testDocumentClient } from '../support/dynamo.ts';
 
 const siteConfig = JSON.parse(readFileSync('site.config.json', 'utf8'));
 
@@ -93,17 +94,45 @@ describe('the CDK stack', () => {
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
   const { app, template } = synth(outdir);
 
-  it('runs the builder on Node 24 with reserved concurrency 1, so builds never overlap', () => {
+  it('runs the builder on Node 24 with its settings and its lock table', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
-      ReservedConcurrentExecutions: 1,
       Timeout: 300,
       Environment: {
         Variables: Match.objectLike({
           [ENV.contentPrefix]: 'articles/',
           [ENV.cacheControl]: 'public, max-age=300',
           [ENV.siteConfig]: JSON.stringify(siteConfig),
+          [ENV.lockTable]: { Ref: Match.stringLikeRegexp('^FeedBuilderLocks') },
         }),
+      },
+    });
+  });
+
+  it('reserves concurrency for no function (a new account cannot): a lease keeps builds from overlapping', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions.length).toBeGreaterThan(0);
+    for (const fn of functions) expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('keeps the leases in an on-demand table whose expired items DynamoDB deletes', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  it('lets the builder read and write its lock table', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
+            Resource: Match.arrayWith([{ 'Fn::GetAtt': [Match.stringLikeRegexp('^FeedBuilderLocks'), 'Arn'] }]),
+          }),
+        ]),
       },
     });
   });
@@ -183,10 +212,11 @@ describe('the CDK stack', () => {
     const assembly = app.synth();
     const assetDir = assetDirOf(assembly.directory, template, 'FeedBuilder');
     const s3 = testS3Client();
-    const [content, site, state] = await Promise.all([
+    const [content, site, state, locks] = await Promise.all([
       newBucket(s3, 'content'),
       newBucket(s3, 'site'),
       newBucket(s3, 'state'),
+      newLeaseTable(testDocumentClient(), 'locks'),
     ]);
     await s3.send(new PutObjectCommand({ Bucket: content, Key: 'articles/a.md', Body: articleFile(validFields()) }));
     const env = {
@@ -194,6 +224,8 @@ describe('the CDK stack', () => {
       [ENV.contentPrefix]: 'articles/',
       [ENV.siteBucket]: site,
       [ENV.stateBucket]: state,
+      [ENV.lockTable]: locks,
+      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
     };
     const summary = await runBundle(assetDir, env, { Records: [{ messageId: 'm1' }] });
     expect(summary).toMatchObject({ read: 1, published: 1 });

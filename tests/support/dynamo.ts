@@ -1,9 +1,15 @@
-// DynamoDB clients and subscriber tables for tests, against the dynalite stand-in started by global-setup.ts.
+// DynamoDB clients and tables (subscribers, leases) for tests, against the dynalite stand-in started by global-setup.ts.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
+import { leaseTableDefinition } from '../../functions/storage/dynamo-lease.ts';
 import { tableDefinition } from '../../functions/subscribers/dynamo-store.ts';
 
 /** A document client for dynalite, with fake credentials. */
@@ -18,9 +24,22 @@ export function testDocumentClient(endpoint = inject('dynamoEndpoint')): DynamoD
  * until it and its index are ACTIVE: even with createTableMs 0 dynalite answers CREATING at first, and the SDK's
  * waiter would sleep 20 s before looking again.
  */
-export async function newSubscriberTable(client: DynamoDBDocumentClient, label = 'subscribers'): Promise<string> {
+export function newSubscriberTable(client: DynamoDBDocumentClient, label = 'subscribers'): Promise<string> {
+  return newTable(client, label, tableDefinition);
+}
+
+/** A new, empty lease table (functions/storage/dynamo-lease.ts) with a unique name. */
+export function newLeaseTable(client: DynamoDBDocumentClient, label = 'leases'): Promise<string> {
+  return newTable(client, label, leaseTableDefinition);
+}
+
+async function newTable(
+  client: DynamoDBDocumentClient,
+  label: string,
+  definition: (name: string) => CreateTableCommandInput,
+): Promise<string> {
   const name = `${label}-${randomUUID().slice(0, 8)}`;
-  await client.send(new CreateTableCommand(tableDefinition(name)));
+  await client.send(new CreateTableCommand(definition(name)));
   for (let attempt = 0; attempt < 200; attempt++) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
     const indexes = Table?.GlobalSecondaryIndexes ?? [];

@@ -1,0 +1,21 @@
+// The table of leases (functions/storage/dynamo-lease.ts) that keeps a function's runs from overlapping, where
+// reserved concurrency cannot: a new AWS account refuses any. Only short-lived items: losing it loses nothing.
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { LEASE_KEY, LEASE_TTL_ATTRIBUTE } from '../functions/storage/dynamo-lease.ts';
+
+export class LockTable extends Construct {
+  readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: LEASE_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      // Clears the leases of crashed runs; the lease never waits for it (an expired one is taken over).
+      timeToLiveAttribute: LEASE_TTL_ATTRIBUTE,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+  }
+}
