@@ -1,8 +1,12 @@
 // Local entry point: the same pipeline as the Lambda, on local folders. `npm start -- --help` lists the options.
-import { randomBytes } from 'node:crypto';
+// scripts/build-cli.ts bundles it into build/newsfeeds.js, the `newsfeeds` bin that `npm start` runs.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describeProblem, parseDateTime } from './core/article.ts';
 import { isSecureOrLocal, parseSiteConfigText, type SiteConfig } from './core/config.ts';
 import { ConfigError, StorageError } from './core/errors.ts';
@@ -10,13 +14,19 @@ import type { SkipReason } from './core/select.ts';
 import { formatSummary } from './core/summary.ts';
 import { printable } from './core/text.ts';
 import { parseWebUrl } from './core/urls.ts';
-import { type BuildReport, buildFeeds } from './pipeline/build.ts';
+import { ENV } from './env.ts';
+import type { BuildProgress, BuildReport } from './pipeline/build.ts';
 import { type DigestReport, prepareDigest } from './pipeline/digest.ts';
+import type { Lease } from './pipeline/lease.ts';
+import { buildFeedsUnderLease } from './pipeline/locked-build.ts';
+import { DynamoLease } from './storage/dynamo-lease.ts';
+import { FileLease } from './storage/file-lease.ts';
 import { type Location, lazyS3Client, openStorage, parseLocation } from './storage/location.ts';
 import type { Storage } from './storage/port.ts';
 import { createTokenSigner, generateKeyringText, type Keyring, parseKeyring } from './subscribers/tokens.ts';
 
 const USAGE = `Usage: npm start -- [options]
+   or: node build/newsfeeds.js [options]     (npx newsfeeds [options]; after npm run build:cli)
 
 Builds RSS, Atom and JSON feeds, an OPML list and an index page from Markdown articles,
 then (when the configuration has a "digest" section) prepares the weekly digest issue due
@@ -33,8 +43,11 @@ would get as .html, .txt and .eml files in the mail folder.
                       publishes nothing where feeds exist (refused otherwise)
   --no-ping           do not notify the WebSub hub (hubUrl) of the feeds that changed
                       (never done with --base-url)
-  --state DIR         the digest's state (issue numbers, articles already sent) and the
-                      local signing key for links in mail (default: .state)
+  --state DIR         the feeds' manifest (so that a rebuild reads only the articles that
+                      changed), the digest's state (issue numbers, articles already sent) and
+                      the local signing key for links in mail; or s3://bucket/prefix
+                      (default: .state)
+  --full              read every article, ignoring the manifest (a fresh one is still kept)
   --mail DIR          where the sample message goes (default: the output folder's mail/)
   --sample-topics T   the sample reader's topics, comma-separated (default: every topic)
   --feeds-only        build the feeds, not the digest
@@ -43,8 +56,12 @@ would get as .html, .txt and .eml files in the mail folder.
   --verbose           also list every skipped file with its reason on stderr
   --help              show this text
 
-Exit status: 0 when the feeds were built (even if some articles were skipped),
-1 when nothing could be built (bad configuration, unreadable content folder, output in the way),
+Another build with the same state (a cron job, the deployed builder for an s3:// state, which
+needs LOCK_TABLE) is never overlapped: this run then leaves it a mark to build once more, and exits.
+
+Exit status: 0 when the feeds were built (even if some articles were skipped), or left to
+another build that holds the lock; 1 when nothing could be built (bad configuration,
+unreadable content folder, output in the way, an s3:// state without LOCK_TABLE),
 2 on a usage error, 3 when the build was refused as a likely mistake (see --allow-shrink).`;
 
 class UsageError extends Error {}
@@ -59,6 +76,7 @@ interface CliOptions {
   allowShrink: boolean;
   ping: boolean;
   state: Location;
+  full: boolean;
   mail?: string;
   sampleTopics?: string[];
   feeds: boolean;
@@ -98,6 +116,7 @@ function parseOptions(argv: string[], clock: () => Date): CliOptions | 'help' {
       'allow-shrink': { type: 'boolean', default: false },
       'no-ping': { type: 'boolean', default: false },
       state: { type: 'string', default: '.state' },
+      full: { type: 'boolean', default: false },
       mail: { type: 'string' },
       'sample-topics': { type: 'string' },
       'feeds-only': { type: 'boolean', default: false },
@@ -147,6 +166,7 @@ function parseOptions(argv: string[], clock: () => Date): CliOptions | 'help' {
     out,
     config: values.config,
     state: location('state', values.state),
+    full: values.full,
     // Mail files sit next to a local site (dist/mail/), never in a bucket.
     ...(values.mail !== undefined ? { mail: values.mail } : out.kind === 'fs' ? { mail: `${out.path}/mail` } : {}),
     ...(sampleTopics && sampleTopics.length > 0 ? { sampleTopics } : {}),
@@ -295,7 +315,48 @@ export interface CliIo {
   clock: () => Date;
   /** The environment S3 clients are configured from (credentials, AWS_REGION, AWS_ENDPOINT_URL_S3). */
   env: Record<string, string | undefined>;
+  /** Where progress lines go on a long run; given only when a person watches (stderr is a terminal). */
+  progress?: (line: string) => void;
 }
+
+/** Progress as plain lines: each step once, the count of articles read at most four times a second and at the end. */
+function progressLines(write: (line: string) => void, clock: () => Date, source: Storage) {
+  let lastCount = Number.NEGATIVE_INFINITY;
+  return (event: BuildProgress) => {
+    if (event.step !== 'reading') {
+      write(event.step === 'listing' ? `listing ${source.displayName('')}…` : `${event.step}…`);
+      return;
+    }
+    const now = clock().getTime();
+    if (event.done < event.total && now - lastCount < 250) return;
+    lastCount = now;
+    write(`read ${event.done} of ${event.total}`);
+  };
+}
+
+/** The deployed feed builder's lease (handlers/build-feeds.ts): an s3:// state takes the same one, never both at once. */
+const DEPLOYED_LEASE = 'feed-builder';
+
+/**
+ * The lease that keeps two feed builds on one state (and so one manifest) from overlapping: a file next to a local
+ * state, the deployed builder's DynamoDB lease (LOCK_TABLE) for a state in S3.
+ */
+function openLease(state: Location, env: CliIo['env']): Lease {
+  if (state.kind === 'fs') return new FileLease(state.path, 'feeds');
+  const table = env[ENV.lockTable];
+  if (!table) {
+    throw new ConfigError(
+      `--state s3://${state.bucket}/${state.prefix}: set ${ENV.lockTable} to the lock table (DynamoDB) of the deployed ` +
+        `feed builder. Without its lease this build could run at the same time as the deployed one, and the two ` +
+        `would overwrite each other's manifest and feeds. (Or keep the state in a local folder.)`,
+    );
+  }
+  const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL;
+  const client = new DynamoDBClient({ maxAttempts: 5, ...(endpoint ? { endpoint } : {}) });
+  return new DynamoLease(DynamoDBDocumentClient.from(client), table, DEPLOYED_LEASE);
+}
+
+const LEFT_TO_HOLDER = 'another build holds the lock; it will build once more';
 
 /** Runs the CLI and returns its exit status; all output goes through `io`, so tests can call it directly. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -309,22 +370,47 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const s3 = lazyS3Client(io.env);
     const source = openStorage(options.content, s3, 'source');
     const destination = openStorage(options.out, s3, 'destination');
+    // One state location: the feeds' manifest at its root, the digest's state under digest/, the local signing key.
+    const state = openStorage(options.state, s3, 'destination');
     let status = 0;
     // With --json, one document: the feeds' report with the digest's under `digest`.
     let jsonReport: Record<string, unknown> | undefined;
-    const buildSite = () =>
-      buildFeeds({
+    // Feed builds write the manifest: one at a time per state. Without feeds, no lease (and no LOCK_TABLE) is needed.
+    const lease = options.feeds ? openLease(options.state, io.env) : undefined;
+    const owner = randomUUID();
+    const buildSite = (
+      held: Lease,
+      first: { full: boolean; progress?: (event: BuildProgress) => void } = { full: false },
+    ) =>
+      buildFeedsUnderLease({
+        lease: held,
+        owner,
+        clock: io.clock,
         source,
         destination,
-        ...(config.digest ? { digestState: openStorage(options.state, s3, 'destination') } : {}),
+        state,
+        ...first,
+        ...(config.digest ? { digestState: state } : {}),
         config,
         now: options.now,
         allowShrink: options.allowShrink,
         // A preview (--base-url) has feed URLs no hub could fetch.
         ping: options.ping && options.baseUrl === undefined ? {} : false,
       });
-    if (options.feeds) {
-      const report = await buildSite();
+    if (lease) {
+      const built = await buildSite(lease, {
+        full: options.full,
+        ...(io.progress && !options.json ? { progress: progressLines(io.progress, io.clock, source) } : {}),
+      });
+      // The holder builds once more for us, and then prepares the digest with the same state: nothing is left here.
+      if (!built.ran) {
+        io.stdout(options.json ? JSON.stringify({ ran: false, because: LEFT_TO_HOLDER }, null, 2) : LEFT_TO_HOLDER);
+        return 0;
+      }
+      const report = built.report;
+      if (built.unfinished) {
+        io.stderr('warning other builds kept asking for one more round; run again to be sure to include their changes');
+      }
       if (options.json) jsonReport = { ...report };
       else printReport(report, options.verbose, io);
       if (report.refused) {
@@ -345,12 +431,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           status = 1;
         }
       } else {
-        const state = openStorage(options.state, s3, 'destination');
         const mail = options.mail ? openStorage({ kind: 'fs', path: options.mail }, s3, 'destination') : undefined;
         const report = await prepareDigest({
           source,
           destination,
           state,
+          // The manifest the feeds just wrote spares reading the articles again; --full --digest-only reads them all.
+          ...(options.full && !options.feeds ? {} : { manifest: state }),
           config: { ...config, digest },
           now: options.now,
           ...(mail
@@ -364,9 +451,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
               }
             : {}),
         });
-        // A new issue goes on the front page now rather than at the next run: the feeds are built once more, which
-        // writes only the front page.
-        if (options.feeds && (report.outcome === 'prepared' || report.outcome === 'resumed')) await buildSite();
+        // A new issue, or this week's rewritten with other articles (its web copy changed), goes on the front page now
+        // rather than at the next run: the feeds are built once more, from the manifest, which writes only the front
+        // page. Otherwise an incremental build's front page would differ from a full build's.
+        const issueChanged =
+          report.outcome === 'prepared' ||
+          report.outcome === 'resumed' ||
+          (report.outcome === 'rewritten' && report.written.length > 0);
+        if (lease && issueChanged) await buildSite(lease);
         if (options.json) jsonReport = { ...jsonReport, digest: report };
         else printDigest(report, mail, io);
       }
@@ -386,12 +478,27 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+/**
+ * Run as a program (`tsx functions/cli.ts`, `node build/newsfeeds.js`, the `newsfeeds` bin), not imported. The bin is
+ * a symbolic link in node_modules/.bin, and Node reports the module by its real path.
+ */
+function isMainModule(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isMainModule()) {
   const status = await runCli(process.argv.slice(2), {
     stdout: (line) => console.log(line),
     stderr: (line) => console.error(line),
     clock: () => new Date(),
     env: process.env,
+    ...(process.stderr.isTTY ? { progress: (line: string) => console.error(line) } : {}),
   });
   process.exitCode = status;
 }

@@ -1,28 +1,42 @@
-import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { cp, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it, vi } from 'vitest';
 import { runCli } from '../functions/cli.ts';
+import { DynamoLease } from '../functions/storage/dynamo-lease.ts';
+import { FileLease } from '../functions/storage/file-lease.ts';
+import { FsStorage } from '../functions/storage/fs.ts';
+import { buildCli, CLI_BUNDLE } from '../scripts/build-cli.ts';
 import { newBucket, testS3Client } from './stand-ins/s3.ts';
 import { articleFile, SECRET, validFields } from './support/article-source.ts';
+import { newLeaseTable, testDocumentClient } from './support/dynamo.ts';
 import { useHubs } from './support/hub.ts';
 import { useTempDirs } from './support/temp-dir.ts';
 import { strictXmlErrors, validateAtom, validateJsonFeed } from './support/validators.ts';
 
 const tempDir = useTempDirs();
+const run = promisify(execFile);
 const NOW = '2026-11-24T12:00:00Z';
+/** What the clock says during a CLI run of these tests (the lease's expiry is measured with it). */
+const CLOCK = new Date('2030-01-01T00:00:00Z');
 
-/** Runs the CLI; without `--state` in `args`, with a fresh state folder (never the repository's .state/). */
-async function cli(args: string[], env: Record<string, string> = {}) {
+/**
+ * Runs the CLI; without `--state` in `args`, with a fresh state folder (never the repository's .state/). With
+ * `progress`, as if stderr were a terminal: progress lines are collected there.
+ */
+async function cli(args: string[], env: Record<string, string> = {}, progress?: string[]) {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const withState = args.includes('--state') ? args : [...args, '--state', await tempDir()];
   const status = await runCli(withState, {
     stdout: (line) => stdout.push(line),
     stderr: (line) => stderr.push(line),
-    clock: () => new Date('2030-01-01T00:00:00Z'),
+    clock: () => CLOCK,
     env,
+    ...(progress ? { progress: (line: string) => progress.push(line) } : {}),
   });
   return { status, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
 }
@@ -98,6 +112,166 @@ describe('npm start on the sample content', () => {
     const feedFiles = files.filter((f) => !f.startsWith('digests/') && !f.startsWith('mail/'));
     expect(again.stdout).toContain(`files written 0, unchanged ${feedFiles.length}, deleted 0`);
     expect(again.stdout).toContain('digest: issue 2026-W48 (#1) already complete this week');
+  });
+});
+
+/** The sample articles, copied into a folder the test may edit. */
+async function sampleContent(): Promise<string> {
+  const dir = await tempDir();
+  await cp('content', dir, { recursive: true });
+  return dir;
+}
+
+/** Every file below the folders with its modification time, to tell whether a run wrote anything. */
+async function modificationTimes(...roots: string[]): Promise<Record<string, number>> {
+  const times: Record<string, number> = {};
+  for (const root of roots) {
+    for (const file of await listFiles(root)) times[join(root, file)] = (await stat(join(root, file))).mtimeMs;
+  }
+  return times;
+}
+
+describe('warm rebuilds: the manifest in the state folder', () => {
+  it('reads no article and writes nothing when nothing changed', async () => {
+    const [content, out, state] = [await sampleContent(), await tempDir(), await tempDir()];
+    const args = ['--content', content, '--out', out, '--state', state, '--now', NOW];
+    expect((await cli(args)).status).toBe(0);
+    expect(await listFiles(state)).toContain('manifest.json.gz');
+    const before = await modificationTimes(out, state);
+    // Every read of the content folder, by the feeds and by the digest.
+    const read = vi.spyOn(FsStorage.prototype, 'read');
+    try {
+      const again = await cli([...args, '--json']);
+      const articleReads = read.mock.contexts.filter((storage) => (storage as FsStorage).displayName('') === content);
+      expect(articleReads).toEqual([]);
+      const report = JSON.parse(again.stdout);
+      expect(report.incremental).toEqual({ fetched: 0 });
+      expect(report.summary.outputs.written).toBe(0);
+      expect(report.digest).toMatchObject({ outcome: 'rewritten', written: [] });
+    } finally {
+      read.mockRestore();
+    }
+    expect(await modificationTimes(out, state)).toEqual(before);
+  });
+
+  it('builds incrementally the same bytes as a full build with --full', async () => {
+    const [content, a, b, state] = [await sampleContent(), await tempDir(), await tempDir(), await tempDir()];
+    const build = async (out: string, ...extra: string[]) => {
+      const run = await cli(['--content', content, '--out', out, '--state', state, '--now', NOW, '--json', ...extra]);
+      expect(run.status).toBe(0);
+      return JSON.parse(run.stdout);
+    };
+    expect((await build(a)).incremental).toEqual({ fetched: 20, fullRebuildBecause: 'no manifest yet' });
+    // Three edits: a new headline, a draft published, an article pushed under the quality bar.
+    const edit = async (name: string, from: RegExp, to: string) => {
+      const text = await readFile(join(content, name), 'utf8');
+      expect(text).toMatch(from);
+      await writeFile(join(content, name), text.replace(from, to));
+    };
+    await edit('001_3f9c2a7b1d4e8f60.md', /^title: "/m, 'title: "Updated: ');
+    await edit('000_a05a90f168b19f2a.md', /^published: false$/m, 'published: true');
+    await edit('003_51c0e9aa47b2d6f3.md', /^quality: \d+$/m, 'quality: 1');
+    const incremental = await build(a);
+    expect(incremental.incremental).toEqual({ fetched: 3 });
+    expect(incremental.summary.outputs.written).toBeGreaterThan(0);
+    const manifest = await readFile(join(state, 'manifest.json.gz'));
+
+    const full = await build(b, '--full');
+    expect(full.incremental).toEqual({ fetched: 20, fullRebuildBecause: 'a full rebuild was asked for' });
+    expect(full.summary).toEqual({ ...incremental.summary, outputs: full.summary.outputs });
+    const files = await listFiles(a);
+    expect(await listFiles(b)).toEqual(files);
+    for (const file of files) expect(await readFile(join(b, file)), file).toEqual(await readFile(join(a, file)));
+    // The fresh manifest of the full build says what the incremental one said.
+    expect(await readFile(join(state, 'manifest.json.gz'))).toEqual(manifest);
+  });
+});
+
+describe('one feed build at a time per state', () => {
+  it('leaves the build to another run that holds the lock, which builds once more, and exits 0', async () => {
+    const [out, state] = [await tempDir(), await tempDir()];
+    const other = new FileLease(state, 'feeds');
+    expect(await other.acquire('a cron job', CLOCK, 60_000)).toBe(true);
+    const { status, stdout, stderr } = await cli(['--out', out, '--state', state, '--now', NOW]);
+    expect(status).toBe(0);
+    expect(stdout).toBe('another build holds the lock; it will build once more');
+    expect(stderr).toBe('');
+    expect(await listFiles(out)).toEqual([]);
+    // The holder is told to build once more.
+    expect(await other.takeDirty('a cron job', CLOCK, 60_000)).toBe(true);
+    await other.release('a cron job');
+    expect((await cli(['--out', out, '--state', state, '--now', NOW])).stdout).toMatch(/^read 20;/);
+  });
+
+  it('says so in the --json document too', async () => {
+    const state = await tempDir();
+    await new FileLease(state, 'feeds').acquire('a cron job', CLOCK, 60_000);
+    const { status, stdout } = await cli(['--out', await tempDir(), '--state', state, '--now', NOW, '--json']);
+    expect(status).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({
+      ran: false,
+      because: 'another build holds the lock; it will build once more',
+    });
+  });
+
+  it('leaves no lock behind in the state folder', async () => {
+    const state = await tempDir();
+    await cli(['--out', await tempDir(), '--state', state, '--now', NOW, '--feeds-only']);
+    expect(await listFiles(state)).toEqual(['manifest.json.gz']);
+  });
+
+  it('refuses, with exit 1, an s3:// state without LOCK_TABLE: it could race the deployed builder', async () => {
+    const out = await tempDir();
+    const { status, stderr } = await cli(['--out', out, '--state', 's3://newsroom-state/feed-builder', '--now', NOW]);
+    expect(status).toBe(1);
+    expect(stderr).toContain('--state s3://newsroom-state/feed-builder/: set LOCK_TABLE to the lock table');
+    expect(stderr).toContain('could run at the same time as the deployed one');
+    expect(await listFiles(out)).toEqual([]);
+  });
+
+  it("keeps an s3:// state's manifest in the bucket, under the deployed builder's lease in LOCK_TABLE", async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'S3RVER');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'S3RVER');
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    try {
+      const s3 = testS3Client();
+      const bucket = await newBucket(s3, 'state');
+      const documents = testDocumentClient();
+      const table = await newLeaseTable(documents);
+      const env = { AWS_ENDPOINT_URL_S3: inject('s3Endpoint'), AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint') };
+      const args = ['--out', await tempDir(), '--state', `s3://${bucket}/feed-builder`, '--now', NOW, '--feeds-only'];
+      const first = await cli([...args, '--json'], { ...env, LOCK_TABLE: table });
+      expect(first.status).toBe(0);
+      expect(JSON.parse(first.stdout).incremental).toEqual({ fetched: 20, fullRebuildBecause: 'no manifest yet' });
+      await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'feed-builder/manifest.json.gz' }));
+      const again = await cli([...args, '--json'], { ...env, LOCK_TABLE: table });
+      expect(JSON.parse(again.stdout).incremental).toEqual({ fetched: 0 });
+
+      const deployed = new DynamoLease(documents, table, 'feed-builder');
+      expect(await deployed.acquire('a Lambda request', CLOCK, 60_000)).toBe(true);
+      const meanwhile = await cli(args, { ...env, LOCK_TABLE: table });
+      expect(meanwhile).toMatchObject({ status: 0, stdout: 'another build holds the lock; it will build once more' });
+      expect(await deployed.takeDirty('a Lambda request', CLOCK, 60_000)).toBe(true);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
+describe('progress on a long run', () => {
+  it('tells a person at a terminal each step and how many articles were read, on its own channel', async () => {
+    const progress: string[] = [];
+    const { stdout, stderr } = await cli(['--out', await tempDir(), '--now', NOW, '--feeds-only'], {}, progress);
+    // The test clock stands still, so the count is shown only for the first article and the last.
+    expect(progress).toEqual(['listing content…', 'read 1 of 20', 'read 20 of 20', 'rendering…', 'writing…']);
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/^read 20; published 11;/);
+  });
+
+  it('shows no progress with --json, whose output a program reads', async () => {
+    const progress: string[] = [];
+    await cli(['--out', await tempDir(), '--now', NOW, '--json'], {}, progress);
+    expect(progress).toEqual([]);
   });
 });
 
@@ -206,6 +380,30 @@ describe('the command line', () => {
     const { status, stdout } = await cli(['--help']);
     expect(status).toBe(0);
     expect(stdout).toContain('--min-quality N');
+  });
+});
+
+describe('the newsfeeds bin (build/newsfeeds.js)', () => {
+  it('runs bundled, by its path and through a symbolic link as npm links a bin', async () => {
+    await buildCli();
+    const link = join(await tempDir(), 'newsfeeds');
+    await symlink(CLI_BUNDLE, link);
+    for (const program of [CLI_BUNDLE, link]) {
+      const { stdout } = await run(program, ['--help']);
+      expect(stdout, program).toContain('--state DIR');
+    }
+    const out = await tempDir();
+    const { stdout } = await run(process.execPath, [
+      CLI_BUNDLE,
+      '--out',
+      out,
+      '--state',
+      await tempDir(),
+      '--now',
+      NOW,
+    ]);
+    expect(stdout).toMatch(/^read 20; published 11;/);
+    expect(await listFiles(out)).toContain('feed.xml');
   });
 });
 
@@ -453,6 +651,7 @@ describe('the weekly digest on the command line', () => {
       'digest/issues/2026-W48.articles.json',
       'digest/issues/2026-W48.json',
       'digest/state.json',
+      'manifest.json.gz',
       'signing-keys.json',
     ]);
   });

@@ -8,8 +8,8 @@ import { FILE_NAMES, renderSite } from '../core/site.ts';
 import { type BuildSummary, emptySkipped } from '../core/summary.ts';
 import type { Storage } from '../storage/port.ts';
 import { readDigestState } from './digest-state.ts';
-import { loadArticles, type Rejection, type Warning } from './load.ts';
-import { readManifest, writeManifest } from './manifest.ts';
+import { type LoadProgress, loadArticles, type Rejection, type Warning } from './load.ts';
+import { type ManifestLoad, readManifest, writeManifest } from './manifest.ts';
 import { publishOutputs } from './publish.ts';
 import { type PingOptions, type PingResult, pingHub } from './websub.ts';
 
@@ -18,6 +18,8 @@ export interface BuildRequest {
   destination: Storage;
   /** Where the manifest lives. Without it every run reads every article. */
   state?: Storage;
+  /** Reads every article as if there were no manifest; a fresh one is still written to `state`. */
+  full?: boolean;
   /** Where the digest keeps its state (read only): the front page lists the latest issues from it. */
   digestState?: Storage;
   config: SiteConfig;
@@ -31,7 +33,11 @@ export interface BuildRequest {
    * settings of pingHub.
    */
   ping?: PingOptions | false;
+  /** Told how far the build has come, for a person watching a long run (the CLI on a terminal; never a Lambda). */
+  progress?: (event: BuildProgress) => void;
 }
+
+export type BuildProgress = LoadProgress | { step: 'rendering' } | { step: 'writing' };
 
 export interface BuildReport {
   summary: BuildSummary;
@@ -48,11 +54,21 @@ export interface BuildReport {
 
 export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
   const { config, source, state } = request;
-  const previous = state ? await readManifest(state, source.displayName('')) : undefined;
-  const loaded = await loadArticles(source, previous?.manifest ? { previous: previous.manifest } : {});
+  const previous: ManifestLoad | undefined = !state
+    ? undefined
+    : request.full
+      ? { manifest: undefined, fullRebuildBecause: 'a full rebuild was asked for' }
+      : await readManifest(state, source.displayName(''));
+  const progress = request.progress;
+  const loaded = await loadArticles(source, {
+    ...(previous?.manifest ? { previous: previous.manifest } : {}),
+    ...(progress ? { progress } : {}),
+  });
+  progress?.({ step: 'rendering' });
   const selection = selectArticles(loaded.articles, { now: request.now, minQuality: config.minQuality });
   const digestIssues = config.digest && request.digestState ? await readIssues(request.digestState) : [];
   const { outputs, feeds } = renderSite(selection.selected, config, { now: request.now, digestIssues });
+  progress?.({ step: 'writing' });
   const published = await publishOutputs(request.destination, outputs, {
     published: selection.selected.length,
     ...(request.allowShrink ? { allowShrink: true } : {}),

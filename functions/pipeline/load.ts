@@ -28,6 +28,9 @@ export interface LoadedArticles {
   manifest: Manifest;
 }
 
+/** How far loading has come, for a person watching a long run; `reading` counts only the articles fetched. */
+export type LoadProgress = { step: 'listing' } | { step: 'reading'; done: number; total: number };
+
 const isArticleKey = (key: string) => /\.md$/i.test(key);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -66,8 +69,10 @@ async function fetchAndParse(source: Storage, key: string): Promise<CachedResult
 
 export async function loadArticles(
   source: Storage,
-  options: { previous?: Manifest; concurrency?: number } = {},
+  options: { previous?: Manifest; concurrency?: number; progress?: (event: LoadProgress) => void } = {},
 ): Promise<LoadedArticles> {
+  const progress = options.progress ?? (() => {});
+  progress({ step: 'listing' });
   const listed: StoredObject[] = [];
   const unlisted: Rejection[] = [];
   const unlistedOthers: Warning[] = [];
@@ -88,17 +93,23 @@ export async function loadArticles(
 
   const limit = pLimit(options.concurrency ?? 16);
   const manifest: Manifest = { source: source.displayName(''), entries: new Map() };
+  const oversized = (size: number | undefined) => size !== undefined && size > LIMITS.fileBytes;
+  const known = (key: string, version: string) => {
+    const entry = options.previous?.entries.get(key);
+    return entry?.version === version ? entry : undefined;
+  };
+  const toFetch = listed.filter(({ key, version, size }) => !oversized(size) && !known(key, version)).length;
   let fetched = 0;
   const results = await Promise.all(
     listed.map(({ key, version, size }) =>
       limit(async () => {
-        if (size !== undefined && size > LIMITS.fileBytes) {
-          return { key, version, result: tooLarge(source.displayName(key), size) };
-        }
-        const known = options.previous?.entries.get(key);
-        if (known?.version === version) return { key, version, result: known.result };
+        if (oversized(size)) return { key, version, result: tooLarge(source.displayName(key), size!) };
+        const entry = known(key, version);
+        if (entry) return { key, version, result: entry.result };
+        const result = await fetchAndParse(source, key);
         fetched += 1;
-        return { key, version, result: await fetchAndParse(source, key) };
+        progress({ step: 'reading', done: fetched, total: toFetch });
+        return { key, version, result };
       }),
     ),
   );
