@@ -304,10 +304,9 @@ function readFrontMatter(source: string): { data: unknown; body: string } | Fiel
   } catch (error) {
     // Never js-yaml's message: it quotes the surrounding lines, which may hold `secured`.
     if (error instanceof yaml.YAMLException) {
-      return {
-        field: 'front matter',
-        reason: `invalid YAML at line ${error.mark.line + 2}: ${yamlReason(error.reason)}`,
-      };
+      // Some errors (a second document in the front matter: `...` then more keys) carry no position.
+      const where = error.mark ? ` at line ${error.mark.line + 2}` : '';
+      return { field: 'front matter', reason: `invalid YAML${where}: ${yamlReason(error.reason)}` };
     }
     return { field: 'front matter', reason: 'invalid YAML' };
   }

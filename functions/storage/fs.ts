@@ -1,6 +1,9 @@
 // The local-folder adapter: the embedded default (content/ in, dist/ out). Writes are atomic (temp file + rename).
-import type { Dirent } from 'node:fs';
-import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+// Listing and reading use the synchronous calls: a build lists and reads thousands of small files, and a promise-based
+// stat, or open/fstat/read/close, costs several times its system call in scheduling (10,000 articles: ~0.2 s
+// synchronous, ~0.8 s through promises, on a local disk). Writes are few and stay asynchronous.
+import { closeSync, constants, type Dirent, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { StorageError } from '../core/errors.ts';
 import { assertSafeKey, type ListEntry, type Storage, type WriteOptions, type WriteResult } from './port.ts';
@@ -54,7 +57,7 @@ export class FsStorage implements Storage {
   ) {}
 
   /** The root with links resolved, found once: every read checks that its target stays below it. */
-  private realRoot: Promise<string> | undefined;
+  private realRoot: string | undefined;
 
   displayName(key: string): string {
     return join(this.root, key);
@@ -70,7 +73,7 @@ export class FsStorage implements Storage {
     let entries: Dirent<Buffer>[];
     try {
       if (this.options.createIfMissing) await mkdir(this.root, { recursive: true });
-      realRoot = await realpath(this.root);
+      realRoot = realpathSync.native(this.root);
       entries = await readFolder(this.root);
     } catch (error) {
       throw new StorageError(`Cannot list ${this.root}: ${(error as Error).message}`, 'Unreadable', { cause: error });
@@ -102,7 +105,7 @@ export class FsStorage implements Storage {
         }
         yield* this.walk(path, `${prefix}${name}/`, children, realRoot);
       } else if (entry.isFile() || entry.isSymbolicLink()) {
-        yield await this.entryAt(join(folder, name), `${prefix}${name}`, entry.isSymbolicLink(), realRoot);
+        yield this.entryAt(join(folder, name), `${prefix}${name}`, entry.isSymbolicLink(), realRoot);
       } else {
         // A pipe, socket or device: reading a pipe would wait forever.
         yield { key: `${prefix}${name}`, problem: 'not a regular file (a pipe, socket or device); not read' };
@@ -111,10 +114,10 @@ export class FsStorage implements Storage {
   }
 
   // A link is served under its own key only when it ends at a regular file inside the root; folder links could loop.
-  private async entryAt(path: string, key: string, isLink: boolean, realRoot: string): Promise<ListEntry> {
+  private entryAt(path: string, key: string, isLink: boolean, realRoot: string): ListEntry {
     try {
-      const target = isLink ? await realpath(path) : path;
-      const info = await stat(target);
+      const target = isLink ? realpathSync.native(path) : path;
+      const info = statSync(target);
       // A linked folder keeps a folder's `/`, so a reader sees that articles may be missing from the listing.
       const shown = info.isDirectory() ? `${key}/` : key;
       if (isLink && !isInside(target, realRoot)) {
@@ -133,19 +136,22 @@ export class FsStorage implements Storage {
   async read(key: string): Promise<Uint8Array> {
     const path = this.pathOf(key);
     try {
-      const target = await realpath(path);
+      const target = realpathSync.native(path);
       // Kept only once found: a root that does not exist yet may be created later (a destination).
-      this.realRoot ??= realpath(this.root).catch((error: unknown) => {
-        this.realRoot = undefined;
-        throw error;
-      });
-      if (!isInside(target, await this.realRoot)) {
+      this.realRoot ??= realpathSync.native(this.root);
+      if (!isInside(target, this.realRoot)) {
         throw new StorageError(
           `Cannot read ${this.displayName(key)}: a symbolic link leads outside ${this.root}; not followed`,
           'Unreadable',
         );
       }
-      return await readFile(target);
+      // Non-blocking: a pipe put where an article was listed reads as empty instead of stopping the whole process.
+      const fd = openSync(target, constants.O_RDONLY | constants.O_NONBLOCK);
+      try {
+        return readFileSync(fd);
+      } finally {
+        closeSync(fd);
+      }
     } catch (error) {
       if (error instanceof StorageError) throw error;
       const code = isMissing(error) ? 'NotFound' : 'Unreadable';

@@ -2,6 +2,7 @@
 // s3rver stand-in on this machine): full build, incremental build after 10 changes, unchanged rebuild, with times and
 // request counts. Figures go into BENCHMARKS.md by hand; no test asserts on time. The sending part (planner over
 // BENCH_SUBSCRIBERS subscribers in dynalite, senders at a paced rate) runs last; BENCH_SENDING_ONLY=1 runs it alone.
+// BENCH_HUGO_ONLY=1 runs only the whole-process comparison with Hugo (tests/bench/hugo.ts), never part of a full run.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { startS3rver } from '../stand-ins/s3rver.ts';
 import { generateArticles } from '../support/generate-articles.ts';
 import { benchApi } from './api.ts';
 import { benchDigest } from './digest.ts';
+import { benchHugo } from './hugo.ts';
 import { benchSending } from './sending.ts';
 
 const count = Number(process.env.BENCH_ARTICLES ?? 10_000);
@@ -126,6 +128,11 @@ async function printSending(): Promise<void> {
   console.log('');
 }
 
+// BENCH_HUGO_ONLY=1: the whole local build as separate processes beside Hugo (tests/bench/hugo.ts), and nothing else.
+if (process.env.BENCH_HUGO_ONLY === '1') {
+  for (const row of await benchHugo(count)) console.log(row);
+  process.exit(0);
+}
 // BENCH_SENDING_ONLY=1: the sending part alone (its peak-memory figures are then this part's, not the feeds' builds').
 if (process.env.BENCH_SENDING_ONLY === '1') {
   await printSending();

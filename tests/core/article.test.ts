@@ -461,3 +461,20 @@ describe('the secured field', () => {
     expect(accepted(parseFields({ related })).article.related).toHaveLength(1);
   });
 });
+
+describe('front matter with a second YAML document', () => {
+  it('is a rejection naming the front matter, never a crash of the whole build', () => {
+    const result = parseArticle({
+      key: 'a.md',
+      file: 'content/a.md',
+      source: '---\ntitle: x\n...\nquality: 1\n---\nbody',
+    });
+    expect(result).toEqual({
+      ok: false,
+      file: 'content/a.md',
+      problems: [
+        { field: 'front matter', reason: 'invalid YAML: expected a single document in the stream, but found more' },
+      ],
+    });
+  });
+});
