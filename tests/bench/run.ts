@@ -17,6 +17,7 @@ import { countRequests, type RequestCounts } from '../../functions/storage/s3-re
 import { startS3rver } from '../stand-ins/s3rver.ts';
 import { generateArticles } from '../support/generate-articles.ts';
 import { benchApi } from './api.ts';
+import { benchBundles } from './bundles.ts';
 import { benchDigest } from './digest.ts';
 import { benchHugo } from './hugo.ts';
 import { benchSending } from './sending.ts';
@@ -142,6 +143,14 @@ const digestRows = await benchDigest();
 console.log('| digest | figure |\n| --- | --- |');
 for (const row of digestRows) console.log(row);
 console.log('');
+const bundleRows = await benchBundles();
+console.log(
+  '| Lambda bundle | size | unused heavy modules (mjml, CDK) | cold require, median of 5 |\n| --- | --- | --- | --- |',
+);
+for (const row of bundleRows) console.log(row);
+console.log('');
+// BENCH_BUNDLES_ONLY=1 stops here.
+if (process.env.BENCH_BUNDLES_ONLY === '1') process.exit(0);
 const apiRows = await benchApi();
 console.log('| subscriber API | figure |\n| --- | --- |');
 for (const row of apiRows) console.log(row);
