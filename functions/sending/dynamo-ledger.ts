@@ -10,6 +10,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { decodeCursor, encodeCursor } from '../storage/dynamo-cursor.ts';
 import type { LedgerEntry, LedgerState, SendLedger } from './model.ts';
 
 /**
@@ -146,7 +147,7 @@ export class DynamoSendLedger implements SendLedger {
     issueId: string,
     options: { cursor?: string; limit?: number },
   ): Promise<{ entries: LedgerEntry[]; cursor?: string }> {
-    const start = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+    const start = options.cursor === undefined ? undefined : decodeCursor(options.cursor, CursorKey);
     if (start && start.issue !== issueId) throw new RangeError(`The cursor is not a cursor of issue ${issueId}`);
     const response = await this.client.send(
       new QueryCommand({
@@ -161,7 +162,7 @@ export class DynamoSendLedger implements SendLedger {
     const lastKey = response.LastEvaluatedKey;
     return {
       entries: (response.Items ?? []).map((item) => parseEntry(item, issueId)),
-      ...(lastKey ? { cursor: Buffer.from(JSON.stringify(lastKey)).toString('base64url') } : {}),
+      ...(lastKey ? { cursor: encodeCursor(lastKey) } : {}),
     };
   }
 
@@ -270,17 +271,4 @@ function pageLimit(limit: number | undefined): number {
     throw new RangeError(`limit must be an integer from 1 to ${MAX_PAGE}, not ${limit}`);
   }
   return limit;
-}
-
-function decodeCursor(cursor: string): { issue: string; recipient: string } {
-  let json: unknown;
-  try {
-    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('not base64url');
-    json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch (error) {
-    throw new RangeError('Malformed cursor', { cause: error });
-  }
-  const parsed = CursorKey.safeParse(json);
-  if (!parsed.success) throw new RangeError('Malformed cursor');
-  return parsed.data;
 }

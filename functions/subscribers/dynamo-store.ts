@@ -13,6 +13,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { decodeCursor, encodeCursor } from '../storage/dynamo-cursor.ts';
 import type { Subscriber, SubscriberPage, SubscriberStatus, SubscriberStore } from './model.ts';
 import { WriteConflict } from './model.ts';
 
@@ -190,7 +191,7 @@ export class DynamoSubscriberStore implements SubscriberStore {
       throw new RangeError(`shard must be an integer from 0 to ${this.shards - 1}, not ${shard}`);
     }
     const sendShard = String(shard);
-    const start = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+    const start = options.cursor === undefined ? undefined : decodeCursor(options.cursor, CursorKey);
     if (start && !(hasKeys(start, ['address', 'pk', 'sendShard']) && start.sendShard === sendShard)) {
       throw new RangeError(`The cursor is not a cursor of shard ${shard}`);
     }
@@ -209,7 +210,7 @@ export class DynamoSubscriberStore implements SubscriberStore {
 
   /** A full scan, with the rate-limit counters and tombstones filtered out: a page can be short, even empty. */
   async scanPage(options: { cursor?: string; limit?: number }): Promise<SubscriberPage> {
-    const start = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+    const start = options.cursor === undefined ? undefined : decodeCursor(options.cursor, CursorKey);
     if (start && !hasKeys(start, ['pk'])) throw new RangeError('The cursor is not a scan cursor');
     const response = await this.client.send(
       new ScanCommand({
@@ -400,21 +401,8 @@ function pageLimit(limit: number | undefined): number {
 function page(items: Record<string, unknown>[] | undefined, lastKey: Record<string, unknown> | undefined) {
   return {
     subscribers: (items ?? []).map(parseSubscriber),
-    ...(lastKey ? { cursor: Buffer.from(JSON.stringify(lastKey)).toString('base64url') } : {}),
+    ...(lastKey ? { cursor: encodeCursor(lastKey) } : {}),
   };
 }
 
 const hasKeys = (key: Record<string, string>, names: string[]) => Object.keys(key).sort().join() === names.join();
-
-function decodeCursor(cursor: string): Record<string, string> {
-  let json: unknown;
-  try {
-    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('not base64url');
-    json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch (error) {
-    throw new RangeError('Malformed cursor', { cause: error });
-  }
-  const parsed = CursorKey.safeParse(json);
-  if (!parsed.success) throw new RangeError('Malformed cursor');
-  return parsed.data;
-}
