@@ -1,6 +1,3 @@
-// The subscriber API's part of `npm run bench`: the Lambda bundle's size and cold import time, and sign-ups per second
-// of POST /subscribe in-process against the local stand-ins (dynalite, aws-ses-v2-local), with the response floor off.
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +5,6 @@ import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { build } from 'esbuild';
 import pLimit from 'p-limit';
 import { createApi } from '../../functions/subscribers/api.ts';
 import { confirmationSender } from '../../functions/subscribers/confirmation-sender.ts';
@@ -17,40 +13,18 @@ import { createTokenSigner, generateKeyringText, parseKeyring } from '../../func
 import { startDynalite } from '../stand-ins/dynalite.ts';
 import { startSes } from '../stand-ins/ses.ts';
 import { digestConfig } from '../support/digest.ts';
+import { measureBundle } from './bundles.ts';
 
 export async function benchApi(): Promise<string[]> {
   const rows: string[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'newsfeeds-api-bench-'));
   try {
-    const outfile = join(dir, 'index.js');
-    const result = await build({
-      entryPoints: ['functions/handlers/subscriber-api.ts'],
-      bundle: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'cjs',
-      minify: true,
-      outfile,
-      metafile: true,
-      logLevel: 'silent',
-    });
-    const bytes =
-      result.metafile.outputs[outfile.replace(`${process.cwd()}/`, '')]?.bytes ??
-      Object.values(result.metafile.outputs)[0]?.bytes ??
-      0;
-    const withMjml = Object.keys(result.metafile.inputs).filter((input) => input.includes('node_modules/mjml')).length;
+    const { bytes, unwanted, coldRequireMs } = await measureBundle('functions/handlers/subscriber-api.ts', dir);
+    const withMjml = unwanted.filter((input) => input.includes('node_modules/mjml')).length;
     rows.push(
       `| API Lambda bundle (esbuild, minified, AWS SDK included) | ${(bytes / 1024).toFixed(0)} KiB, ${withMjml} mjml modules |`,
     );
-    const times = Array.from({ length: 5 }, () =>
-      Number(
-        execFileSync(process.execPath, [
-          '-e',
-          `const t = performance.now(); require(${JSON.stringify(outfile)}); console.log(performance.now() - t)`,
-        ]).toString(),
-      ),
-    ).sort((a, b) => a - b);
-    rows.push(`| API Lambda bundle: cold require, median of 5 fresh processes | ${times[2]!.toFixed(0)} ms |`);
+    rows.push(`| API Lambda bundle: cold require, median of 5 fresh processes | ${coldRequireMs.toFixed(0)} ms |`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
