@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type DefaultTreeAdapterMap, parse } from 'parse5';
+import type { DefaultTreeAdapterMap } from 'parse5';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confirmationMessage } from '../../functions/mail/confirm-message.ts';
@@ -17,22 +17,9 @@ import {
   saveScreenshot,
 } from '../support/browser.ts';
 import { digestConfig } from '../support/digest.ts';
+import { attr, elements, type HtmlNode } from '../support/html.ts';
 
-type Node = DefaultTreeAdapterMap['node'];
-type Element = DefaultTreeAdapterMap['element'];
-
-function elements(html: string): Element[] {
-  const found: Element[] = [];
-  const walk = (node: Node) => {
-    if ('tagName' in node) found.push(node);
-    for (const child of 'childNodes' in node ? node.childNodes : []) walk(child);
-    if ('content' in node && node.content) walk(node.content as Node);
-  };
-  walk(parse(html) as Node);
-  return found;
-}
-
-const attr = (el: Element, name: string) => el.attrs.find((a) => a.name === name)?.value;
+type Node = HtmlNode;
 
 function textOf(node: Node): string {
   if (node.nodeName === '#text') return (node as DefaultTreeAdapterMap['textNode']).value;

@@ -1,4 +1,3 @@
-import { type DefaultTreeAdapterMap, parse } from 'parse5';
 import { describe, expect, it } from 'vitest';
 import { type Article, LIMITS, parseArticle } from '../../functions/core/article.ts';
 import {
@@ -11,23 +10,7 @@ import {
 import { makeArticle } from '../support/article.ts';
 import { articleFile, SECRET, validFields } from '../support/article-source.ts';
 import { digestConfig, LINKS, prepared } from '../support/digest.ts';
-
-type Node = DefaultTreeAdapterMap['node'];
-type Element = DefaultTreeAdapterMap['element'];
-
-function elements(html: string): Element[] {
-  const found: Element[] = [];
-  const walk = (node: Node) => {
-    if ('tagName' in node) found.push(node);
-    const children = 'childNodes' in node ? node.childNodes : [];
-    for (const child of children) walk(child);
-    if ('content' in node && node.content) walk(node.content as Node);
-  };
-  walk(parse(html) as Node);
-  return found;
-}
-
-const attr = (el: Element, name: string) => el.attrs.find((a) => a.name === name)?.value;
+import { attr, elements } from '../support/html.ts';
 
 function parsed(fields: Record<string, unknown>, id = 'hostile'): Article {
   const result = parseArticle({ key: `${id}.md`, file: `content/${id}.md`, source: articleFile(validFields(fields)) });
