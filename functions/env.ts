@@ -21,6 +21,11 @@ export const ENV = {
   subscriberTable: 'SUBSCRIBER_TABLE',
   /** The token keyring's JSON text (functions/subscribers/tokens.ts parseKeyring), with its `hashKey`. */
   signingKeys: 'SIGNING_KEYS',
+  /**
+   * Deployed: the ARN of the Secrets Manager secret holding that keyring text, read once per container at start-up
+   * (functions/handlers/runtime.ts). Set this or SIGNING_KEYS, not both.
+   */
+  signingKeysSecretArn: 'SIGNING_KEYS_SECRET_ARN',
   /** The SES configuration set whose events (bounces, complaints) reach the feedback handler. Optional. */
   sesConfigurationSet: 'SES_CONFIGURATION_SET',
   /** The DynamoDB send ledger (functions/sending/dynamo-ledger.ts). */

@@ -1,5 +1,6 @@
-// What every handler needs at start-up: settings read once from the environment with actionable errors, and
-// structured JSON logging (one object per line, as CloudWatch Logs Insights expects).
+// What every handler needs at start-up: settings read once from the environment with actionable errors (secrets
+// fetched first), and structured JSON logging (one object per line, as CloudWatch Logs Insights expects).
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { parseSiteConfig, type SiteConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
@@ -52,3 +53,51 @@ export const keyringSetting = z.string().transform((text, ctx): Keyring & { hash
   }
   return z.NEVER;
 });
+
+type Environment = Record<string, string | undefined>;
+
+/**
+ * The environment with the token keyring in SIGNING_KEYS: as given (local runs, tests), or, deployed, read from the
+ * Secrets Manager secret SIGNING_KEYS_SECRET_ARN names, so the keyring is in no template and no function setting.
+ */
+export async function withKeyring(env: Environment): Promise<Environment> {
+  const secretArn = env[ENV.signingKeysSecretArn];
+  if (!secretArn) return env;
+  if (env[ENV.signingKeys]) {
+    throw new ConfigError(`Set ${ENV.signingKeys} or ${ENV.signingKeysSecretArn}, not both: which keyring is meant?`);
+  }
+  const endpoint = env.AWS_ENDPOINT_URL_SECRETS_MANAGER || env.AWS_ENDPOINT_URL;
+  const client = new SecretsManagerClient({ maxAttempts: 5, ...(endpoint ? { endpoint } : {}) });
+  let text: string | undefined;
+  try {
+    text = (await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
+  } catch (error) {
+    throw new ConfigError(`Cannot read the token keyring from the secret in ${ENV.signingKeysSecretArn}`, {
+      cause: error,
+    });
+  }
+  if (!text) throw new ConfigError(`The secret in ${ENV.signingKeysSecretArn} has no text value (a keyring is JSON)`);
+  return { ...env, [ENV.signingKeys]: text };
+}
+
+/**
+ * A Lambda entry point: the handler is built once per container (secrets read, settings checked, clients made) on
+ * the first event; a start that failed is tried again on the next event rather than failing every event after it.
+ */
+export function onceReady<A extends unknown[], R>(
+  create: (env: Environment) => (...args: A) => R | Promise<R>,
+  env: Environment = process.env,
+): (...args: A) => Promise<R> {
+  let ready: Promise<(...args: A) => R | Promise<R>> | undefined;
+  return async (...args) => {
+    ready ??= withKeyring(env).then(create);
+    let handle: (...args: A) => R | Promise<R>;
+    try {
+      handle = await ready;
+    } catch (error) {
+      ready = undefined;
+      throw error;
+    }
+    return handle(...args);
+  };
+}

@@ -18,7 +18,7 @@ import { S3Storage } from '../storage/s3.ts';
 import { withoutAddresses } from '../subscribers/address.ts';
 import { DynamoSubscriberStore } from '../subscribers/dynamo-store.ts';
 import { createTokenSigner } from '../subscribers/tokens.ts';
-import { keyringSetting, log, readSettings, siteConfigSetting } from './runtime.ts';
+import { keyringSetting, log, onceReady, readSettings, siteConfigSetting } from './runtime.ts';
 
 const Settings = z.object({
   [ENV.subscriberTable]: z.string().min(3, 'the DynamoDB table of subscribers'),
@@ -132,8 +132,5 @@ export function createSendHandler(env: Record<string, string | undefined>) {
   };
 }
 
-let fromProcessEnv: ReturnType<typeof createSendHandler> | undefined;
-export const handler = (event: unknown) => {
-  fromProcessEnv ??= createSendHandler(process.env);
-  return fromProcessEnv(event);
-};
+/** Lambda's entry: the keyring read from Secrets Manager (or SIGNING_KEYS), then the handler built once. */
+export const handler = onceReady(createSendHandler);

@@ -9,7 +9,7 @@ import { applyFeedback } from '../subscribers/apply-feedback.ts';
 import { DynamoSubscriberStore } from '../subscribers/dynamo-store.ts';
 import { parseFeedbackEvent } from '../subscribers/feedback.ts';
 import { parseKeyring } from '../subscribers/tokens.ts';
-import { log, readSettings } from './runtime.ts';
+import { log, onceReady, readSettings } from './runtime.ts';
 
 /** Only the keyring's hash key is used here: suppressions are logged by keyed hash, never by address. */
 const hashKeySetting = z.string().transform((text, ctx): Uint8Array => {
@@ -50,8 +50,5 @@ export function createFeedbackHandler(env: Record<string, string | undefined>) {
   };
 }
 
-let fromProcessEnv: ReturnType<typeof createFeedbackHandler> | undefined;
-export const handler = (event: unknown) => {
-  fromProcessEnv ??= createFeedbackHandler(process.env);
-  return fromProcessEnv(event);
-};
+/** Lambda's entry: the keyring read from Secrets Manager (or SIGNING_KEYS), then the handler built once. */
+export const handler = onceReady(createFeedbackHandler);

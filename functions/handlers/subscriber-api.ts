@@ -4,7 +4,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { LambdaEvent } from 'hono/aws-lambda';
 import { handle } from 'hono/aws-lambda';
 import { z } from 'zod';
 import type { DigestSettings, SiteConfig } from '../core/config.ts';
@@ -17,7 +16,7 @@ import { createApi } from '../subscribers/api.ts';
 import { confirmationSender } from '../subscribers/confirmation-sender.ts';
 import { DynamoSubscriberStore } from '../subscribers/dynamo-store.ts';
 import { createTokenSigner } from '../subscribers/tokens.ts';
-import { keyringSetting, log, prefixSetting, readSettings, siteConfigSetting } from './runtime.ts';
+import { keyringSetting, log, onceReady, prefixSetting, readSettings, siteConfigSetting } from './runtime.ts';
 
 const Settings = z.object({
   [ENV.subscriberTable]: z.string().min(3, 'the DynamoDB table of subscribers'),
@@ -90,8 +89,5 @@ export function createSubscriberApiHandler(env: Record<string, string | undefine
   return handle(app);
 }
 
-let fromProcessEnv: ReturnType<typeof createSubscriberApiHandler> | undefined;
-export const handler = (event: LambdaEvent, context: Parameters<ReturnType<typeof createSubscriberApiHandler>>[1]) => {
-  fromProcessEnv ??= createSubscriberApiHandler(process.env);
-  return fromProcessEnv(event, context);
-};
+/** Lambda's entry: the keyring read from Secrets Manager (or SIGNING_KEYS), then the app built once. */
+export const handler = onceReady(createSubscriberApiHandler);
