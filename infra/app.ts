@@ -1,23 +1,46 @@
-// CDK entry point (`npx cdk deploy`). Deployment settings come from cdk.json's context (override with -c key=value).
+// CDK entry point (`npx cdk deploy`). What is deployed where comes from the deployment settings (infra/settings.ts:
+// cdk.json's context, -c key=value, NEWSFEEDS_* variables); what the system does from the site configuration file.
+// Both are checked here, before anything is built, and a mistake ends the run with a message naming the setting.
 import { readFileSync } from 'node:fs';
 import { App, Duration } from 'aws-cdk-lib';
 import { parseSiteConfigText } from '../functions/core/config.ts';
+import { ConfigError } from '../functions/core/errors.ts';
+import { type DeploySettings, readDeploySettings, withDeploySettings } from './settings.ts';
 import { NewsfeedsStack } from './stack.ts';
 
+function readSiteConfig(settings: DeploySettings): unknown {
+  let text: string;
+  try {
+    text = readFileSync(settings.siteConfigPath, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      `The deployment settings are not valid:\n  siteConfig: cannot read ${settings.siteConfigPath} (${(error as Error).message}); ` +
+        'set -c siteConfig=path/to/site.config.json or NEWSFEEDS_SITE_CONFIG',
+      { cause: error },
+    );
+  }
+  // Checked first with the command line's messages (a byte order mark, a mistyped setting).
+  parseSiteConfigText(text, settings.siteConfigPath);
+  return withDeploySettings(JSON.parse(text), settings);
+}
+
 const app = new App();
-const context = (key: string, fallback: string) => String(app.node.tryGetContext(key) ?? fallback);
+let settings: DeploySettings;
+let siteConfig: unknown;
+try {
+  settings = readDeploySettings(app.node.getAllContext(), process.env);
+  siteConfig = readSiteConfig(settings);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
 
-const configPath = context('siteConfig', 'site.config.json');
-const configText = readFileSync(configPath, 'utf8');
-// Checked first with the command line's messages (a byte order mark, a mistyped setting), before anything is built.
-parseSiteConfigText(configText, configPath);
-const siteConfig: unknown = JSON.parse(configText);
-
-new NewsfeedsStack(app, context('stackName', 'Newsfeeds'), {
+new NewsfeedsStack(app, settings.stackName, {
   siteConfig,
-  contentPrefix: context('contentPrefix', 'articles/'),
-  schedule: Duration.minutes(Number(context('scheduleMinutes', '5'))),
-  batchingWindow: Duration.seconds(Number(context('batchingWindowSeconds', '30'))),
-  cacheControl: context('cacheControl', 'public, max-age=300'),
-  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  contentPrefix: settings.contentPrefix,
+  schedule: Duration.minutes(settings.scheduleMinutes),
+  batchingWindow: Duration.seconds(settings.batchingWindowSeconds),
+  cacheControl: settings.cacheControl,
+  env: { account: settings.account, region: settings.region },
 });
