@@ -2,10 +2,12 @@
 // runs one function that prepares the week's issue (web copy, archive, feeds) into the site bucket. Its state lives
 // in a retained, versioned bucket: losing it would renumber issues and repeat articles.
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { TimeZone } from 'aws-cdk-lib/core';
 import { Construct } from 'constructs';
 import { parseSiteConfig } from '../functions/core/config.ts';
@@ -14,6 +16,7 @@ import type { ContentStore } from './content-store.ts';
 import type { FeedBuilder } from './feed-builder.ts';
 import { handlerFunction } from './handler-function.ts';
 import type { PublicSite } from './public-site.ts';
+import type { SubscriberTables } from './subscriber-tables.ts';
 
 export interface DigestPreparerProps {
   content: ContentStore;
@@ -91,5 +94,17 @@ export class DigestPreparer extends Construct {
         retryAttempts: 3,
       }),
     });
+  }
+
+  /** From now on the function also plans the sending: every confirmed subscriber onto the send queue. */
+  planSendingTo(tables: SubscriberTables, queue: sqs.IQueue): void {
+    this.function.addEnvironment(ENV.subscriberTable, tables.subscribers.tableName);
+    this.function.addEnvironment(ENV.sendQueueUrl, queue.queueUrl);
+    // Pages through the sparse index of confirmed subscribers, shard by shard.
+    tables.grantConfirmedQuery(this.function);
+    // Batches onto the queue (SendMessageBatch is authorized as SendMessage); no queue attributes are read.
+    iam.Grant.addToPrincipal({ grantee: this.function, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
+    // The day's quota, to log how many days the issue takes; GetSendQuota has no resource to limit it to.
+    iam.Grant.addToPrincipal({ grantee: this.function, actions: ['ses:GetSendQuota'], resourceArns: ['*'] });
   }
 }
