@@ -90,7 +90,7 @@ export class FeedBuilder extends Construct {
         [ENV.contentBucket]: props.content.bucket.bucketName,
         [ENV.contentPrefix]: props.content.prefix,
         [ENV.siteBucket]: props.site.bucket.bucketName,
-        [ENV.sitePrefix]: '',
+        [ENV.sitePrefix]: props.site.prefix,
         [ENV.stateBucket]: this.stateBucket.bucketName,
         [ENV.lockTable]: this.locks.table.tableName,
         [ENV.siteConfig]: JSON.stringify(props.siteConfig),

@@ -5,7 +5,7 @@ import { parseSiteConfig } from '../functions/core/config.ts';
 import { ContentStore } from './content-store.ts';
 import { DigestPreparer } from './digest-preparer.ts';
 import { FeedBuilder } from './feed-builder.ts';
-import { PublicSite } from './public-site.ts';
+import { PublicSite, type SiteDomain } from './public-site.ts';
 
 export interface NewsfeedsStackProps extends StackProps {
   siteConfig: unknown;
@@ -13,13 +13,20 @@ export interface NewsfeedsStackProps extends StackProps {
   schedule: Duration;
   batchingWindow: Duration;
   cacheControl: string;
+  /** The public site's own domain and certificate; absent: the distribution's *.cloudfront.net name. */
+  domain?: SiteDomain;
 }
 
 export class NewsfeedsStack extends Stack {
   constructor(scope: Construct, id: string, props: NewsfeedsStackProps) {
     super(scope, id, props);
     const content = new ContentStore(this, 'Content', { prefix: props.contentPrefix });
-    const site = new PublicSite(this, 'Site');
+    const siteSettings = parseSiteConfig(props.siteConfig, 'siteConfig');
+    const site = new PublicSite(this, 'Site', {
+      baseUrl: siteSettings.baseUrl,
+      apiUrl: siteSettings.digest?.apiUrl,
+      domain: props.domain,
+    });
     const feeds = new FeedBuilder(this, 'FeedBuilder', {
       content,
       site,

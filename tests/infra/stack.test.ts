@@ -182,8 +182,8 @@ describe('the CDK stack', () => {
 
   it('keeps every bucket private and encrypted', () => {
     const buckets = template.findResources('AWS::S3::Bucket');
-    // Content, site, the feed builder's state, the digest's state.
-    expect(Object.keys(buckets)).toHaveLength(4);
+    // Content, site, the site's access logs, the feed builder's state, the digest's state.
+    expect(Object.keys(buckets)).toHaveLength(5);
     for (const bucket of Object.values(buckets)) {
       expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
         BlockPublicAcls: true,
