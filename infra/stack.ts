@@ -2,9 +2,11 @@
 import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { parseSiteConfig } from '../functions/core/config.ts';
+import { addConcurrencyBudgetCheck } from './concurrency.ts';
 import { ContentStore } from './content-store.ts';
 import { DigestPreparer } from './digest-preparer.ts';
 import { FeedBuilder } from './feed-builder.ts';
+import { type MailSettings, Newsletter } from './newsletter.ts';
 import { PublicSite, type SiteDomain } from './public-site.ts';
 
 export interface NewsfeedsStackProps extends StackProps {
@@ -15,6 +17,10 @@ export interface NewsfeedsStackProps extends StackProps {
   cacheControl: string;
   /** The public site's own domain and certificate; absent: the distribution's *.cloudfront.net name. */
   domain?: SiteDomain;
+  /** The digest's SES domain and DNS (only with a digest section): by default the domain of digest.from.address. */
+  mail?: MailSettings;
+  /** The account's Lambda concurrent executions quota; the event sources must fit into it (infra/concurrency.ts). Default 10. */
+  accountConcurrency?: number;
 }
 
 export class NewsfeedsStack extends Stack {
@@ -36,14 +42,23 @@ export class NewsfeedsStack extends Stack {
       cacheControl: props.cacheControl,
     });
     if (parseSiteConfig(props.siteConfig, 'siteConfig').digest) {
-      new DigestPreparer(this, 'Digest', {
+      const digest = new DigestPreparer(this, 'Digest', {
         content,
         site,
         feeds,
         siteConfig: props.siteConfig,
         cacheControl: props.cacheControl,
       });
+      const newsletter = new Newsletter(this, 'Newsletter', {
+        siteConfig: props.siteConfig,
+        site,
+        sitePrefix: site.prefix,
+        digest,
+        ...(props.mail ? { mail: props.mail } : {}),
+      });
+      site.addApi(newsletter.api.httpApi);
     }
+    addConcurrencyBudgetCheck(this, props.accountConcurrency);
     new CfnOutput(this, 'ContentUpload', {
       value: `s3://${content.bucket.bucketName}/${props.contentPrefix}`,
       description: 'Upload articles (*.md) here',
