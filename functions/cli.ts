@@ -5,8 +5,6 @@ import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describeProblem, parseDateTime } from './core/article.ts';
 import { isSecureOrLocal, parseSiteConfigText, type SiteConfig } from './core/config.ts';
 import { ConfigError, StorageError } from './core/errors.ts';
@@ -18,8 +16,8 @@ import { ENV } from './env.ts';
 import type { BuildProgress, BuildReport } from './pipeline/build.ts';
 import { type DigestReport, prepareDigest } from './pipeline/digest.ts';
 import type { Lease } from './pipeline/lease.ts';
+import type { LoadedArticles } from './pipeline/load.ts';
 import { buildFeedsUnderLease } from './pipeline/locked-build.ts';
-import { DynamoLease } from './storage/dynamo-lease.ts';
 import { FileLease } from './storage/file-lease.ts';
 import { type Location, lazyS3Client, openStorage, parseLocation } from './storage/location.ts';
 import type { Storage } from './storage/port.ts';
@@ -206,7 +204,7 @@ async function readConfig(path: string): Promise<SiteConfig> {
 }
 
 /** Problems always (they need a person); skipped files with --verbose; the summary last, on stdout. */
-function printReport(report: BuildReport, verbose: boolean, io: CliIo): void {
+function printReport(report: Omit<BuildReport, 'loaded'>, verbose: boolean, io: CliIo): void {
   for (const { file, problems } of report.rejected) {
     for (const problem of problems) io.stderr(`skipped ${describeProblem(file, problem)}`);
   }
@@ -341,7 +339,7 @@ const DEPLOYED_LEASE = 'feed-builder';
  * The lease that keeps two feed builds on one state (and so one manifest) from overlapping: a file next to a local
  * state, the deployed builder's DynamoDB lease (LOCK_TABLE) for a state in S3.
  */
-function openLease(state: Location, env: CliIo['env']): Lease {
+async function openLease(state: Location, env: CliIo['env']): Promise<Lease> {
   if (state.kind === 'fs') return new FileLease(state.path, 'feeds');
   const table = env[ENV.lockTable];
   if (!table) {
@@ -352,6 +350,12 @@ function openLease(state: Location, env: CliIo['env']): Lease {
     );
   }
   const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL;
+  // Loaded only here: a local build never pays for the DynamoDB client.
+  const [{ DynamoDBClient }, { DynamoDBDocumentClient }, { DynamoLease }] = await Promise.all([
+    import('@aws-sdk/client-dynamodb'),
+    import('@aws-sdk/lib-dynamodb'),
+    import('./storage/dynamo-lease.ts'),
+  ]);
   const client = new DynamoDBClient({ maxAttempts: 5, ...(endpoint ? { endpoint } : {}) });
   return new DynamoLease(DynamoDBDocumentClient.from(client), table, DEPLOYED_LEASE);
 }
@@ -368,19 +372,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     const config = await configFor(options);
     const s3 = lazyS3Client(io.env);
-    const source = openStorage(options.content, s3, 'source');
-    const destination = openStorage(options.out, s3, 'destination');
+    const source = await openStorage(options.content, s3, 'source');
+    const destination = await openStorage(options.out, s3, 'destination');
     // One state location: the feeds' manifest at its root, the digest's state under digest/, the local signing key.
-    const state = openStorage(options.state, s3, 'destination');
+    const state = await openStorage(options.state, s3, 'destination');
     let status = 0;
     // With --json, one document: the feeds' report with the digest's under `digest`.
     let jsonReport: Record<string, unknown> | undefined;
     // Feed builds write the manifest: one at a time per state. Without feeds, no lease (and no LOCK_TABLE) is needed.
-    const lease = options.feeds ? openLease(options.state, io.env) : undefined;
+    const lease = options.feeds ? await openLease(options.state, io.env) : undefined;
     const owner = randomUUID();
     const buildSite = (
       held: Lease,
-      first: { full: boolean; progress?: (event: BuildProgress) => void } = { full: false },
+      first: { full: boolean; progress?: (event: BuildProgress) => void; loaded?: LoadedArticles } = { full: false },
     ) =>
       buildFeedsUnderLease({
         lease: held,
@@ -397,6 +401,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         // A preview (--base-url) has feed URLs no hub could fetch.
         ping: options.ping && options.baseUrl === undefined ? {} : false,
       });
+    // The articles the feeds' build loaded: the digest and the front page's second build use them, not the source again.
+    let loaded: LoadedArticles | undefined;
     if (lease) {
       const built = await buildSite(lease, {
         full: options.full,
@@ -407,7 +413,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         io.stdout(options.json ? JSON.stringify({ ran: false, because: LEFT_TO_HOLDER }, null, 2) : LEFT_TO_HOLDER);
         return 0;
       }
-      const report = built.report;
+      const { loaded: fromBuild, ...report } = built.report;
+      loaded = fromBuild;
       if (built.unfinished) {
         io.stderr('warning other builds kept asking for one more round; run again to be sure to include their changes');
       }
@@ -431,13 +438,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           status = 1;
         }
       } else {
-        const mail = options.mail ? openStorage({ kind: 'fs', path: options.mail }, s3, 'destination') : undefined;
+        const mail = options.mail
+          ? await openStorage({ kind: 'fs', path: options.mail }, s3, 'destination')
+          : undefined;
         const report = await prepareDigest({
           source,
           destination,
           state,
-          // The manifest the feeds just wrote spares reading the articles again; --full --digest-only reads them all.
-          ...(options.full && !options.feeds ? {} : { manifest: state }),
+          // The feeds' articles, or their manifest to spare reading unchanged ones; --full --digest-only reads them all.
+          ...(loaded ? { loaded } : options.full && !options.feeds ? {} : { manifest: state }),
           config: { ...config, digest },
           now: options.now,
           ...(mail
@@ -458,7 +467,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           report.outcome === 'prepared' ||
           report.outcome === 'resumed' ||
           (report.outcome === 'rewritten' && report.written.length > 0);
-        if (lease && issueChanged) await buildSite(lease);
+        if (lease && issueChanged) await buildSite(lease, { full: false, ...(loaded ? { loaded } : {}) });
         if (options.json) jsonReport = { ...jsonReport, digest: report };
         else printDigest(report, mail, io);
       }

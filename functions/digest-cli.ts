@@ -105,7 +105,7 @@ export async function runDigestCli(argv: string[], io: DigestCliIo): Promise<num
     }
     // Before the state is read: a mistyped command is a usage error, whatever the state holds.
     if (!COMMANDS.has(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
-    const state = openStorage(parseLocation(values.state), lazyS3Client(io.env), 'destination');
+    const state = await openStorage(parseLocation(values.state), lazyS3Client(io.env), 'destination');
     const issueId = await issueOf(state, values.issue ?? issueArgument);
     const now = io.clock();
     switch (command) {

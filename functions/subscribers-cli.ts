@@ -216,7 +216,7 @@ const TopicList = z.array(z.object({ slug: z.string(), label: z.string() }));
 async function readTopics(site: string, env: SubscribersCliIo['env']): Promise<TopicChoice[]> {
   const where = `${site.replace(/\/$/, '')}/${TOPICS_KEY}`;
   try {
-    const storage = openStorage(parseLocation(site), lazyS3Client(env), 'source');
+    const storage = await openStorage(parseLocation(site), lazyS3Client(env), 'source');
     return TopicList.parse(JSON.parse(new TextDecoder().decode(await storage.read(TOPICS_KEY))));
   } catch (error) {
     throw new ConfigError(

@@ -1,8 +1,9 @@
-// Build step: functions/cli.ts and everything of ours it imports → build/newsfeeds.js, one ESM file that plain Node
-// runs (the `newsfeeds` bin, `npm start`). Packages stay external: they are loaded from node_modules as installed.
+// Build step: functions/cli.ts and everything of ours it imports → build/newsfeeds.js, the ESM file plain Node runs
+// (the `newsfeeds` bin, `npm start`), with what only some runs need (S3, DynamoDB) split into build/chunks/, loaded
+// when used. Packages stay external: they are loaded from node_modules as installed.
 // Compiles the templates first (the CLI imports them; skipped when unchanged), so a fresh clone needs only this step.
 // The bundle itself is always rebuilt: esbuild takes about 50 ms, far less than starting this script.
-import { chmod } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -10,13 +11,18 @@ import { buildTemplates } from './build-templates.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI_BUNDLE = join(ROOT, 'build/newsfeeds.js');
+const CHUNKS = join(ROOT, 'build/chunks');
 
 export async function buildCli(): Promise<void> {
   await buildTemplates();
+  await rm(CHUNKS, { recursive: true, force: true }); // no stale chunk is left beside the new ones
   await build({
     absWorkingDir: ROOT,
-    entryPoints: ['functions/cli.ts'],
-    outfile: CLI_BUNDLE,
+    entryPoints: { newsfeeds: 'functions/cli.ts' },
+    outdir: dirname(CLI_BUNDLE),
+    entryNames: '[name]',
+    chunkNames: 'chunks/[name]-[hash]',
+    splitting: true,
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -67,6 +67,52 @@ export interface Article {
   body: string;
 }
 
+/**
+ * What selection, feed planning and ranking need of an article: small, so every article's facts stay in memory and in
+ * the build manifest, at 100,000 articles too. The rest of an article is read only when some output shows it.
+ */
+export type ArticleFacts = Pick<
+  Article,
+  | 'id'
+  | 'file'
+  | 'publishedAt'
+  | 'updatedAt'
+  | 'published'
+  | 'quality'
+  | 'heat'
+  | 'originalUrl'
+  | 'topics'
+  | 'category'
+  | 'provider'
+>;
+
+/** An article as the digest and the front page show it: everything but the Markdown body. */
+export type ArticleCard = Omit<Article, 'body'>;
+
+/** An article as a feed shows it: its body rendered to safe HTML once, when it first appears in an output. */
+export type RenderedArticle = ArticleCard & { bodyHtml: string };
+
+const FACT_FIELDS = [
+  'id',
+  'file',
+  'publishedAt',
+  'updatedAt',
+  'published',
+  'quality',
+  'heat',
+  'originalUrl',
+  'topics',
+  'category',
+  'provider',
+] as const satisfies readonly (keyof ArticleFacts)[];
+
+/** The facts of an article (or of a card, or a rendered article), as a new object without the rest. */
+export function factsOf(article: ArticleFacts): ArticleFacts {
+  const facts: Record<string, unknown> = {};
+  for (const field of FACT_FIELDS) if (article[field] !== undefined) facts[field] = article[field];
+  return facts as unknown as ArticleFacts;
+}
+
 export interface FieldProblem {
   field: string;
   reason: string;

@@ -1,6 +1,6 @@
 // The front page: the latest headlines, the digest's sign-up form and latest issues, and every feed, with
 // <link rel="alternate"> so browsers and readers discover them. Deterministic and small: no script, one stylesheet.
-import type { Article } from './article.ts';
+import type { ArticleCard } from './article.ts';
 import type { SiteConfig } from './config.ts';
 import { ARCHIVE_INDEX_KEY, digestFeedLinks, issueKey } from './digest/archive.ts';
 import type { IssueSummary } from './digest/issue.ts';
@@ -21,7 +21,7 @@ const FORMATS = [
 
 export interface FrontPage {
   /** The newest published articles, newest first. */
-  latest: readonly Article[];
+  latest: readonly ArticleCard[];
   /** Topics that have a feed, for the sign-up form's choice. */
   topics: readonly TopicChoice[];
   /** Every digest issue so far, oldest first (none when there is no digest yet). */
@@ -38,7 +38,7 @@ function section(heading: string, feeds: PublishedFeed[]): string {
   return feeds.length === 0 ? '' : `<h3>${heading}</h3>\n<ul class="plain">\n${feeds.map(row).join('\n')}\n</ul>\n`;
 }
 
-function headlines(config: SiteConfig, latest: readonly Article[]): string {
+function headlines(config: SiteConfig, latest: readonly ArticleCard[]): string {
   if (latest.length === 0) return '';
   const day = new Intl.DateTimeFormat(config.language, {
     timeZone: config.digest?.timeZone ?? 'UTC',

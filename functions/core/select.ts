@@ -1,5 +1,5 @@
 // Selection: which valid articles are published now, newest first, one copy per story.
-import type { Article } from './article.ts';
+import type { ArticleFacts } from './article.ts';
 import { canonicalUrl } from './urls.ts';
 
 export type SkipReason = 'unpublished' | 'belowQuality' | 'scheduled' | 'duplicate';
@@ -11,14 +11,14 @@ export interface Skipped {
   duplicateOf?: string;
 }
 
-export interface Selection {
+export interface Selection<T extends ArticleFacts = ArticleFacts> {
   /** Newest first; ties broken by id so the order never depends on listing order. */
-  selected: Article[];
+  selected: T[];
   skipped: Skipped[];
 }
 
 /** Newest first, then by id: a total order, so equal input always gives equal output. */
-export function byNewest(a: Article, b: Article): number {
+export function byNewest(a: ArticleFacts, b: ArticleFacts): number {
   return b.publishedAt.getTime() - a.publishedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
@@ -27,9 +27,12 @@ export function byNewest(a: Article, b: Article): number {
  * canonical original URL, the earliest published copy wins (ties: smallest id): it is the one readers already have,
  * so a late re-upload never replaces an item readers have seen.
  */
-export function selectArticles(articles: readonly Article[], options: { now: Date; minQuality: number }): Selection {
+export function selectArticles<T extends ArticleFacts>(
+  articles: readonly T[],
+  options: { now: Date; minQuality: number },
+): Selection<T> {
   const skipped: Skipped[] = [];
-  const eligible: Article[] = [];
+  const eligible: T[] = [];
   for (const article of articles) {
     const reason: SkipReason | undefined = !article.published
       ? 'unpublished'
@@ -42,9 +45,9 @@ export function selectArticles(articles: readonly Article[], options: { now: Dat
     else eligible.push(asOf(article, options.now));
   }
 
-  const firstCopy = new Map<string, Article>();
+  const firstCopy = new Map<string, T>();
   for (const article of [...eligible].sort(byOldest)) {
-    const key = canonicalUrl(article.originalUrl);
+    const key = canonicalOf(article);
     const first = firstCopy.get(key);
     if (first) skipped.push({ file: article.file, reason: 'duplicate', duplicateOf: first.file });
     else firstCopy.set(key, article);
@@ -53,13 +56,25 @@ export function selectArticles(articles: readonly Article[], options: { now: Dat
   return { selected: [...firstCopy.values()].sort(byNewest), skipped };
 }
 
-/** An edit dated after `now` has not happened yet: the article shows as it was published until then. */
-function asOf(article: Article, now: Date): Article {
-  if (article.updatedAt === undefined || article.updatedAt.getTime() <= now.getTime()) return article;
-  const { updatedAt: _future, ...published } = article;
-  return published;
+// Parsing a URL is the costliest step of selection, which runs several times per build over the same articles: each
+// article's canonical URL is worked out once (held as long as the article is).
+const canonical = new WeakMap<object, string>();
+function canonicalOf(article: ArticleFacts): string {
+  let key = canonical.get(article);
+  if (key === undefined) {
+    key = canonicalUrl(article.originalUrl);
+    canonical.set(article, key);
+  }
+  return key;
 }
 
-function byOldest(a: Article, b: Article): number {
+/** An edit dated after `now` has not happened yet: the article shows as it was published until then. */
+export function asOf<T extends ArticleFacts>(article: T, now: Date): T {
+  if (article.updatedAt === undefined || article.updatedAt.getTime() <= now.getTime()) return article;
+  const { updatedAt: _future, ...published } = article;
+  return published as T;
+}
+
+function byOldest(a: ArticleFacts, b: ArticleFacts): number {
   return a.publishedAt.getTime() - b.publishedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

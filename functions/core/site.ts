@@ -1,5 +1,5 @@
 // Selection → outputs: every feed in three formats, the OPML list and the index page, as plain data. No I/O, no clock.
-import type { Article } from './article.ts';
+import type { ArticleFacts, RenderedArticle } from './article.ts';
 import type { SiteConfig } from './config.ts';
 import { ARCHIVE_INDEX_KEY, digestFeedLinks } from './digest/archive.ts';
 import type { IssueSummary } from './digest/issue.ts';
@@ -11,7 +11,7 @@ import type { FeedDocument, FeedItem, FeedLinks } from './feeds/model.ts';
 import { renderOpml } from './feeds/opml.ts';
 import { renderRss } from './feeds/rss.ts';
 import { FRONT_PAGE_HEADLINES, renderIndexPage } from './index-page.ts';
-import { byNewest } from './select.ts';
+import { asOf, byNewest } from './select.ts';
 import { SITE_CSS, STYLE_KEY } from './style.ts';
 
 export const CONTENT_TYPES = {
@@ -80,21 +80,41 @@ function latestDate(items: readonly FeedItem[]): Date | undefined {
 }
 
 /**
- * Renders the whole site. Equal selection (in any order) and config give byte-identical outputs; `now` only dates a
- * feed that has no items (there is no item date to take, and 1970 would be a lie).
+ * The ids of the articles some output of the site shows: each feed's newest `itemLimit` and the front page's
+ * headlines. Only these need more than their facts; `renderSite` is given them rendered.
+ */
+export function shownIds(selected: readonly ArticleFacts[], config: SiteConfig): Set<string> {
+  const newestFirst = [...selected].sort(byNewest);
+  const ids = new Set(newestFirst.slice(0, FRONT_PAGE_HEADLINES).map((article) => article.id));
+  for (const channel of planChannels(newestFirst)) {
+    for (const article of channel.articles.slice(0, config.itemLimit)) ids.add(article.id);
+  }
+  return ids;
+}
+
+/**
+ * Renders the whole site from the selection's facts and the shown articles (`shownIds`) rendered. Equal selection (in
+ * any order) and config give byte-identical outputs; `now` only dates a feed that has no items (there is no item date
+ * to take, and 1970 would be a lie), and holds back edits dated after it.
  */
 export function renderSite(
-  selected: readonly Article[],
+  selected: readonly ArticleFacts[],
+  shown: ReadonlyMap<string, RenderedArticle>,
   config: SiteConfig,
   options: { now: Date; digestIssues?: readonly IssueSummary[] },
 ): { outputs: Output[]; feeds: PublishedFeed[] } {
-  // An article appears in several feeds; its (costly) rendering is done once.
+  // An article appears in several feeds; its item is made once.
   const items = new Map<string, FeedItem>();
-  const itemFor = (article: Article) => {
-    const known = items.get(article.id);
+  const articleOf = (facts: ArticleFacts) => {
+    const article = shown.get(facts.id);
+    if (!article) throw new Error(`renderSite: ${facts.file} is shown but was not given rendered`);
+    return asOf(article, options.now);
+  };
+  const itemFor = (facts: ArticleFacts) => {
+    const known = items.get(facts.id);
     if (known) return known;
-    const item = toFeedItem(article, config.idPrefix);
-    items.set(article.id, item);
+    const item = toFeedItem(articleOf(facts), config.idPrefix);
+    items.set(facts.id, item);
     return item;
   };
   const homeUrl = config.siteUrl ?? config.baseUrl;
@@ -158,7 +178,7 @@ export function renderSite(
     {
       key: INDEX_KEY,
       body: renderIndexPage(config, feeds, opmlUrl, {
-        latest: newestFirst.slice(0, FRONT_PAGE_HEADLINES),
+        latest: newestFirst.slice(0, FRONT_PAGE_HEADLINES).map(articleOf),
         topics: topicChoices(feeds),
         issues: options.digestIssues ?? [],
       }),

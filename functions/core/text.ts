@@ -22,9 +22,12 @@ export function cleanText(value: string): string {
   return hasVisibleText(cleaned) ? cleaned : '';
 }
 
-/** Removes what no XML document may contain; everything else is kept as it is. */
+const HAS_NOT_XML_CHAR = new RegExp(NOT_XML_CHAR.source, 'u');
+
+/** Removes what no XML document may contain; everything else is kept as it is (and not copied: feeds call it often). */
 export function withoutForbiddenChars(value: string): string {
-  return value.toWellFormed().replace(NOT_XML_CHAR, '');
+  const wellFormed = value.isWellFormed() ? value : value.toWellFormed();
+  return HAS_NOT_XML_CHAR.test(wellFormed) ? wellFormed.replace(NOT_XML_CHAR, '') : wellFormed;
 }
 
 /** Single-line text: runs of whitespace (including line breaks) become one space. */

@@ -1,6 +1,6 @@
 // One issue as messages: its cards filled once per issue, then per reader only arranged, cut to the byte budget and
 // joined with the personal links. No MJML here: the templates were compiled at build time.
-import type { Article } from '../core/article.ts';
+import type { ArticleCard } from '../core/article.ts';
 import type { SiteConfig } from '../core/config.ts';
 import { type Arrangement, arrangeIssue } from '../core/digest/rank.ts';
 import { cleanLine, escapeHtml, truncateAtWord } from '../core/text.ts';
@@ -46,7 +46,7 @@ interface Card {
 /** An issue with every card filled: what a sender keeps while it assembles a message for each reader. */
 export interface PreparedIssue {
   context: DigestContext;
-  ranked: readonly Article[];
+  ranked: readonly ArticleCard[];
   cards: ReadonlyMap<string, Card>;
 }
 
@@ -72,13 +72,13 @@ function dateFormat(context: DigestContext, options: Intl.DateTimeFormatOptions)
 }
 
 /** `Provider · 23 Nov 2026 · AI, Health`. */
-function metaLine(article: Article, day: Intl.DateTimeFormat): string {
+function metaLine(article: ArticleCard, day: Intl.DateTimeFormat): string {
   return [article.provider?.name, day.format(article.publishedAt), article.topics.join(', ')]
     .filter((part): part is string => Boolean(part))
     .join(' · ');
 }
 
-function relatedHtml(template: CompiledTemplate, kind: 'story' | 'brief', article: Article): string {
+function relatedHtml(template: CompiledTemplate, kind: 'story' | 'brief', article: ArticleCard): string {
   if (article.related.length === 0) return '';
   const links = article.related
     .slice(0, CARD_RELATED_LINKS)
@@ -97,7 +97,7 @@ function relatedHtml(template: CompiledTemplate, kind: 'story' | 'brief', articl
   return fill(fragment(template, `stories.${kind}.related`), {}, { link: links }, escapeHtml);
 }
 
-function relatedText(article: Article): string {
+function relatedText(article: ArticleCard): string {
   if (article.related.length === 0) return '';
   const links = article.related
     .slice(0, CARD_RELATED_LINKS)
@@ -112,7 +112,7 @@ function relatedText(article: Article): string {
 }
 
 /** The image of a card scaled to `width`, with the height that keeps its shape when both are known. */
-function scaled(image: Article['images'][number], width: number): { width: string; height?: string } {
+function scaled(image: ArticleCard['images'][number], width: number): { width: string; height?: string } {
   const shown = image.width ? Math.min(width, image.width) : width;
   if (!image.width || !image.height) return { width: String(shown) };
   return { width: String(shown), height: String(Math.max(1, Math.round((image.height * shown) / image.width))) };
@@ -124,7 +124,7 @@ const MIN_IMAGE_WIDTH = 48;
 const MAX_IMAGE_RATIO = 3;
 
 /** The article's first image, when it is worth showing in a card. */
-function cardImage(article: Article): Article['images'][number] | undefined {
+function cardImage(article: ArticleCard): ArticleCard['images'][number] | undefined {
   const [image] = article.images;
   if (!image) return undefined;
   if (image.width !== undefined && image.width < MIN_IMAGE_WIDTH) return undefined;
@@ -132,7 +132,7 @@ function cardImage(article: Article): Article['images'][number] | undefined {
   return image;
 }
 
-function cardOf(article: Article, rank: number, day: Intl.DateTimeFormat): Card {
+function cardOf(article: ArticleCard, rank: number, day: Intl.DateTimeFormat): Card {
   const values = {
     url: article.webUrl,
     title: article.title,
@@ -182,7 +182,7 @@ function cardOf(article: Article, rank: number, day: Intl.DateTimeFormat): Card 
 }
 
 /** Fills every card of an issue once; `ranked` is the issue's articles in rank order (after the per-provider cap). */
-export function prepareIssue(context: DigestContext, ranked: readonly Article[]): PreparedIssue {
+export function prepareIssue(context: DigestContext, ranked: readonly ArticleCard[]): PreparedIssue {
   const day = dateFormat(context, { day: 'numeric', month: 'short', year: 'numeric' });
   const cards = new Map<string, Card>();
   ranked.forEach((article, rank) => {
@@ -255,7 +255,7 @@ function rowsOf(prepared: PreparedIssue, arrangement: Arrangement): Row[] {
     rows.at(-1)!.bytes = bytes(rows.at(-1)!.html);
     return rows.length - 1;
   };
-  const card = (article: Article, kind: 'story' | 'brief', headingRow: number) => {
+  const card = (article: ArticleCard, kind: 'story' | 'brief', headingRow: number) => {
     const filled = prepared.cards.get(article.id)!;
     rows.push({
       kind,

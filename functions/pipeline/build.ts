@@ -1,15 +1,17 @@
 // The whole job, top to bottom: source → articles → selection → outputs → destination. Handlers and the CLI call this.
+
+import type { ArticleFacts, RenderedArticle } from '../core/article.ts';
 import type { SiteConfig } from '../core/config.ts';
 import type { IssueSummary } from '../core/digest/issue.ts';
 import { StorageError } from '../core/errors.ts';
-import { type Skipped, selectArticles } from '../core/select.ts';
+import { type Selection, type Skipped, selectArticles } from '../core/select.ts';
 import type { ShrinkRefusal } from '../core/shrink.ts';
-import { FILE_NAMES, renderSite } from '../core/site.ts';
+import { FILE_NAMES, renderSite, shownIds } from '../core/site.ts';
 import { type BuildSummary, emptySkipped } from '../core/summary.ts';
 import type { Storage } from '../storage/port.ts';
 import { readDigestState } from './digest-state.ts';
-import { type LoadProgress, loadArticles, type Rejection, type Warning } from './load.ts';
-import { type ManifestLoad, readManifest, writeManifest } from './manifest.ts';
+import { type LoadedArticles, type LoadProgress, loadArticles, type Rejection, type Warning } from './load.ts';
+import { keepRendered, type ManifestLoad, readManifest, writeManifest } from './manifest.ts';
 import { publishOutputs } from './publish.ts';
 import { type PingOptions, type PingResult, pingHub } from './websub.ts';
 
@@ -35,6 +37,11 @@ export interface BuildRequest {
   ping?: PingOptions | false;
   /** Told how far the build has come, for a person watching a long run (the CLI on a terminal; never a Lambda). */
   progress?: (event: BuildProgress) => void;
+  /**
+   * The articles an earlier build of this run loaded (its report's `loaded`), under the same lease: the source is not
+   * listed again. The CLI passes them when it writes the front page once more after preparing the digest.
+   */
+  loaded?: LoadedArticles;
 }
 
 export type BuildProgress = LoadProgress | { step: 'rendering' } | { step: 'writing' };
@@ -50,24 +57,30 @@ export interface BuildReport {
   refused?: ShrinkRefusal;
   /** One result per changed feed the hub was told about. */
   pings: PingResult[];
+  /** What was loaded, for the digest prepared in the same run (never printed: it is every article's facts). */
+  loaded: LoadedArticles;
 }
 
 export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
   const { config, source, state } = request;
-  const previous: ManifestLoad | undefined = !state
-    ? undefined
-    : request.full
-      ? { manifest: undefined, fullRebuildBecause: 'a full rebuild was asked for' }
-      : await readManifest(state, source.displayName(''));
+  const previous: ManifestLoad | undefined =
+    !state || request.loaded
+      ? undefined
+      : request.full
+        ? { manifest: undefined, fullRebuildBecause: 'a full rebuild was asked for' }
+        : await readManifest(state, source.displayName(''));
   const progress = request.progress;
-  const loaded = await loadArticles(source, {
-    ...(previous?.manifest ? { previous: previous.manifest } : {}),
-    ...(progress ? { progress } : {}),
-  });
+  const loaded =
+    request.loaded ??
+    (await loadArticles(source, {
+      ...(previous?.manifest ? { previous: previous.manifest } : {}),
+      ...(progress ? { progress } : {}),
+      mayShow: (article) => article.published && article.quality >= config.minQuality,
+    }));
   progress?.({ step: 'rendering' });
-  const selection = selectArticles(loaded.articles, { now: request.now, minQuality: config.minQuality });
+  const { selection, shown, lost } = await selectShown(loaded, config, request.now);
   const digestIssues = config.digest && request.digestState ? await readIssues(request.digestState) : [];
-  const { outputs, feeds } = renderSite(selection.selected, config, { now: request.now, digestIssues });
+  const { outputs, feeds } = renderSite(selection.selected, shown, config, { now: request.now, digestIssues });
   progress?.({ step: 'writing' });
   const published = await publishOutputs(request.destination, outputs, {
     published: selection.selected.length,
@@ -75,20 +88,23 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
     ...(request.cacheControl ? { cacheControl: request.cacheControl } : {}),
   });
   // Last: only a run whose outputs are all written may tell the next run what it can skip.
-  if (state && !published.refused) await writeManifest(state, loaded.manifest);
+  if (state && !published.refused) await writeManifest(state, keepRendered(loaded.manifest, shown));
   const pings =
     config.hubUrl && request.ping !== false
       ? await pingHub(config.hubUrl, changedFeedUrls(published.writtenKeys, config.baseUrl), request.ping)
       : [];
 
+  const rejected = [...loaded.rejected, ...lost];
   const skipped = emptySkipped();
-  for (const rejection of loaded.rejected) skipped[rejection.reason] += 1;
+  for (const rejection of rejected) skipped[rejection.reason] += 1;
   for (const skip of selection.skipped) skipped[skip.reason] += 1;
-  const fullRebuildBecause = !previous
-    ? 'no state location'
-    : previous.manifest
-      ? undefined
-      : previous.fullRebuildBecause;
+  const fullRebuildBecause = request.loaded
+    ? undefined
+    : !previous
+      ? 'no state location'
+      : previous.manifest
+        ? undefined
+        : previous.fullRebuildBecause;
   return {
     summary: {
       read: loaded.read,
@@ -98,13 +114,35 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
       feeds: published.refused ? 0 : feeds.length,
       outputs: published.counts,
     },
-    rejected: loaded.rejected,
+    rejected,
     skipped: selection.skipped,
     warnings: loaded.warnings,
     incremental: { fetched: loaded.fetched, ...(fullRebuildBecause ? { fullRebuildBecause } : {}) },
     ...(published.refused ? { refused: published.refused } : {}),
     pings,
+    loaded,
   };
+}
+
+/**
+ * Selection, and the articles it shows rendered. An article that changed into something invalid since it was listed
+ * cannot be shown: it is left out (reported as lost) and the selection made again without it.
+ */
+async function selectShown(
+  loaded: LoadedArticles,
+  config: SiteConfig,
+  now: Date,
+): Promise<{ selection: Selection; shown: Map<string, RenderedArticle>; lost: Rejection[] }> {
+  let articles: readonly ArticleFacts[] = loaded.articles;
+  const lost: Rejection[] = [];
+  for (;;) {
+    const selection = selectArticles(articles, { now, minQuality: config.minQuality });
+    const result = await loaded.details.rendered(shownIds(selection.selected, config));
+    if (result.lost.length === 0) return { selection, shown: result.found, lost };
+    lost.push(...result.lost);
+    const gone = new Set(result.lost.map((rejection) => rejection.file));
+    articles = articles.filter((article) => !gone.has(article.file));
+  }
 }
 
 const FEED_FILES = new Set<string>(Object.values(FILE_NAMES));

@@ -3,7 +3,7 @@
 // Unlike the feeds' manifest this is not a cache: a missing state means "no issue yet", but an unreadable one stops
 // the run rather than start again at issue #1 and repeat every article.
 import { z } from 'zod';
-import type { Article } from '../core/article.ts';
+import type { ArticleCard } from '../core/article.ts';
 import { type DigestState, EMPTY_STATE, type IssueRecord } from '../core/digest/issue.ts';
 import { StorageError } from '../core/errors.ts';
 import type { Storage } from '../storage/port.ts';
@@ -105,7 +105,7 @@ export const issueArticlesKey = (issueId: string) => `digest/issues/${issueId}.a
 
 export interface IssueCopy {
   issue: { id: string; number: number; dueAt: Date; since: Date };
-  articles: Article[];
+  articles: ArticleCard[];
 }
 
 const StoredCopy = z.object({
@@ -126,12 +126,12 @@ export async function readIssueCopy(state: Storage, issueId: string): Promise<Is
   const parsed = StoredCopy.safeParse(raw);
   if (!parsed.success) throw invalid(state, key, parsed.error);
   const articles = parsed.data.articles.map((stored) => {
-    const { updatedAt, ...rest } = stored as unknown as Article & { publishedAt: string; updatedAt?: string };
+    const { updatedAt, ...rest } = stored as unknown as ArticleCard & { publishedAt: string; updatedAt?: string };
     return {
       ...rest,
       publishedAt: new Date(stored.publishedAt),
       ...(updatedAt ? { updatedAt: new Date(updatedAt) } : {}),
-    } as Article;
+    } as ArticleCard;
   });
   return { issue: parsed.data.issue, articles };
 }

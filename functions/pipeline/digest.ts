@@ -1,6 +1,6 @@
 // The digest's prepare step, top to bottom: source → articles → the issue due now → web copy, archive and feeds →
 // (locally) the sample message as files → the state, last. Handlers and the CLI call this.
-import type { Article } from '../core/article.ts';
+import type { ArticleCard, ArticleFacts } from '../core/article.ts';
 import type { DigestSettings, SiteConfig } from '../core/config.ts';
 import { ARCHIVE_INDEX_KEY, issueKey, renderArchive } from '../core/digest/archive.ts';
 import { dueWeek } from '../core/digest/calendar.ts';
@@ -8,7 +8,7 @@ import { advanceState, type IssueRecord, type IssueSummary, planIssue } from '..
 import { capPerProvider, rankArticles } from '../core/digest/rank.ts';
 import { StorageError } from '../core/errors.ts';
 import { planChannels } from '../core/feeds/channels.ts';
-import { selectArticles } from '../core/select.ts';
+import { asOf, selectArticles } from '../core/select.ts';
 import type { TopicChoice } from '../core/signup-form.ts';
 import type { Output } from '../core/site.ts';
 import { CONTENT_TYPES } from '../core/site.ts';
@@ -25,7 +25,7 @@ import {
   writeIssueCopy,
   writeIssueRecord,
 } from './digest-state.ts';
-import { loadArticles } from './load.ts';
+import { type LoadedArticles, loadArticles, type Rejection } from './load.ts';
 import { readManifest } from './manifest.ts';
 
 export interface DigestRequest {
@@ -36,6 +36,8 @@ export interface DigestRequest {
   state: Storage;
   /** Where the feed builder keeps its manifest, if anywhere: read (never written) to skip re-reading unchanged files. */
   manifest?: Storage;
+  /** The articles the feeds' build of this same run loaded (its report's `loaded`): the source is not listed again. */
+  loaded?: LoadedArticles;
   config: SiteConfig & { digest: DigestSettings };
   now: Date;
   /**
@@ -85,7 +87,7 @@ export interface DigestReport {
 }
 
 /** The issue's articles in rank order, the per-provider cap applied; recorded articles that are gone are dropped. */
-function issueArticles(record: IssueRecord, published: ReadonlyMap<string, Article>, perProvider: number) {
+function issueArticles(record: IssueRecord, published: ReadonlyMap<string, ArticleFacts>, perProvider: number) {
   const present = record.articleIds.flatMap((id) => {
     const article = published.get(id);
     return article ? [article] : [];
@@ -167,11 +169,12 @@ export async function prepareDigest(request: DigestRequest): Promise<DigestRepor
   const due = dueWeek(now, digest);
   const recorded = due ? await readIssueRecord(state, due.weekId) : undefined;
   // The feeds' manifest, when there is one, spares reading unchanged articles again; it is never written here.
-  const previous = request.manifest
-    ? (await readManifest(request.manifest, request.source.displayName(''))).manifest
-    : undefined;
-  const loaded = await loadArticles(request.source, previous ? { previous } : {});
-  const rank = (articles: readonly Article[], dueAt: Date) => rankArticles(articles, dueAt, digest.lookBackDays);
+  const previous =
+    request.manifest && !request.loaded
+      ? (await readManifest(request.manifest, request.source.displayName(''))).manifest
+      : undefined;
+  const loaded = request.loaded ?? (await loadArticles(request.source, previous ? { previous } : {}));
+  const rank = (articles: readonly ArticleFacts[], dueAt: Date) => rankArticles(articles, dueAt, digest.lookBackDays);
   // The archive page's sign-up form offers the topics the feeds have now.
   const topics = topicChoicesOf(selectArticles(loaded.articles, { now, minQuality: config.minQuality }).selected);
   const archive = (issues: readonly IssueSummary[]) =>
@@ -198,7 +201,11 @@ export async function prepareDigest(request: DigestRequest): Promise<DigestRepor
   if (plan.kind === 'new' && !plan.resumed) await writeIssueRecord(state, record);
   const { selected } = selectArticles(loaded.articles, { now: record.dueAt, minQuality: config.minQuality });
   const published = new Map(selected.map((a) => [a.id, a]));
-  const { shown, overProviderCap, gone } = issueArticles(record, published, digest.perProvider);
+  const issue = issueArticles(record, published, digest.perProvider);
+  const { cards, lost } = await cardsOf(loaded, issue.shown, record.dueAt);
+  const shown = cards;
+  const overProviderCap = issue.overProviderCap;
+  const gone = issue.gone + lost.length;
 
   const prepared = prepareIssue(
     {
@@ -241,8 +248,27 @@ export async function prepareDigest(request: DigestRequest): Promise<DigestRepor
   };
 }
 
+/**
+ * The issue's articles whole, as cards (no body), as they were at the issue's time. One whose file changed into
+ * something invalid since it was listed is left out, like an article deleted since the issue was recorded.
+ */
+async function cardsOf(
+  loaded: LoadedArticles,
+  ranked: readonly ArticleFacts[],
+  dueAt: Date,
+): Promise<{ cards: ArticleCard[]; lost: Rejection[] }> {
+  const { found, lost } = await loaded.details.rendered(ranked.map((article) => article.id));
+  const cards = ranked.flatMap((facts) => {
+    const rendered = found.get(facts.id);
+    if (!rendered) return [];
+    const { bodyHtml: _html, ...card } = rendered;
+    return [asOf(card, dueAt)];
+  });
+  return { cards, lost };
+}
+
 /** The topics that have a feed, as the front page offers them. */
-function topicChoicesOf(selected: readonly Article[]): TopicChoice[] {
+function topicChoicesOf(selected: readonly ArticleFacts[]): TopicChoice[] {
   return planChannels(selected)
     .filter((channel) => channel.kind === 'topic')
     .map((channel) => ({ slug: channel.dir.split('/')[1] ?? '', label: channel.label }));

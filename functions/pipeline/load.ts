@@ -1,9 +1,19 @@
 // Source → articles: list the source, fetch and parse only what the manifest does not already know (bounded
-// concurrency), and return the articles, the rejections and the manifest for the next run.
+// concurrency), and return every article's facts, the rejections and the manifest for the next run. The rest of an
+// article (its text, images, links, rendered body) is fetched through `details` only for the articles an output shows.
 import pLimit from 'p-limit';
-import { type Article, type FieldProblem, LIMITS, parseArticle } from '../core/article.ts';
+import {
+  type Article,
+  type ArticleFacts,
+  type FieldProblem,
+  factsOf,
+  LIMITS,
+  parseArticle,
+  type RenderedArticle,
+} from '../core/article.ts';
+import { renderArticle } from '../core/feeds/items.ts';
 import { isUnlisted, type Storage, type StoredObject } from '../storage/port.ts';
-import type { CachedResult, Manifest } from './manifest.ts';
+import { type CachedResult, isRendered, type Manifest } from './manifest.ts';
 
 export interface Rejection {
   file: string;
@@ -21,11 +31,13 @@ export interface LoadedArticles {
   read: number;
   /** Of those, how many were fetched this run (the rest came from the manifest). */
   fetched: number;
-  articles: Article[];
+  /** Every valid article's facts: enough to select and plan; `details` gives the rest for those shown. */
+  articles: ArticleFacts[];
   rejected: Rejection[];
   warnings: Warning[];
   /** What the next run may reuse. Unreadable objects are left out, so they are tried again. */
   manifest: Manifest;
+  details: ArticleDetails;
 }
 
 /** How far loading has come, for a person watching a long run; `reading` counts only the articles fetched. */
@@ -43,7 +55,9 @@ const tooLarge = (file: string, bytes: number): Rejection => ({
   ],
 });
 
-async function fetchAndParse(source: Storage, key: string): Promise<CachedResult | Rejection> {
+type Parsed = { ok: true; article: Article; warnings: FieldProblem[] } | Exclude<CachedResult, { ok: true }>;
+
+async function fetchAndParse(source: Storage, key: string): Promise<Parsed | Rejection> {
   const file = source.displayName(key);
   let bytes: Uint8Array;
   try {
@@ -67,9 +81,85 @@ async function fetchAndParse(source: Storage, key: string): Promise<CachedResult
   return parsed.ok ? parsed : { ok: false, reason: 'invalid', problems: parsed.problems };
 }
 
+/**
+ * The whole of the articles an output shows, rendered once each. It starts with what the manifest kept rendered and
+ * the articles this run parsed (at most `FRESH_LIMIT` of them, newest first, so memory stays flat however many files
+ * a first build reads); any other article is read again from the source. Results are kept for the rest of the run.
+ */
+export class ArticleDetails {
+  readonly #source: Storage;
+  readonly #keys: ReadonlyMap<string, string>;
+  readonly #rendered: Map<string, RenderedArticle>;
+  readonly #fresh: ReadonlyMap<string, Article>;
+
+  constructor(
+    source: Storage,
+    keys: ReadonlyMap<string, string>,
+    rendered: Map<string, RenderedArticle>,
+    fresh: ReadonlyMap<string, Article>,
+  ) {
+    this.#source = source;
+    this.#keys = keys;
+    this.#rendered = rendered;
+    this.#fresh = fresh;
+  }
+
+  /**
+   * The articles with these ids, rendered. An article that cannot be read again, or is no longer valid (its file
+   * changed or went away during the run), is returned in `lost` instead; the next run sees its new state.
+   */
+  async rendered(ids: Iterable<string>): Promise<{ found: Map<string, RenderedArticle>; lost: Rejection[] }> {
+    const found = new Map<string, RenderedArticle>();
+    const lost: Rejection[] = [];
+    const reread: string[] = [];
+    for (const id of ids) {
+      const known = this.#rendered.get(id);
+      const fresh = known ? undefined : this.#fresh.get(id);
+      if (known) found.set(id, known);
+      else if (fresh) found.set(id, this.#keep(renderArticle(fresh)));
+      else reread.push(id);
+    }
+    const limit = pLimit(16);
+    await Promise.all(
+      reread.map((id) =>
+        limit(async () => {
+          const key = this.#keys.get(id);
+          if (key === undefined) throw new Error(`no article with id ${id} was loaded`);
+          const result = await fetchAndParse(this.#source, key);
+          if ('ok' in result && result.ok) {
+            found.set(id, this.#keep(renderArticle(result.article)));
+            return;
+          }
+          // Between the listing and now, the file changed into something invalid, or could not be read.
+          lost.push({
+            file: this.#source.displayName(key),
+            reason: 'unreadable',
+            problems: result.problems.map((p) => ({ ...p, reason: `changed during the build: ${p.reason}` })),
+          });
+        }),
+      ),
+    );
+    return { found, lost };
+  }
+
+  #keep(article: RenderedArticle): RenderedArticle {
+    this.#rendered.set(article.id, article);
+    return article;
+  }
+}
+
+/** How many articles parsed this run are kept whole for `details` (the newest that may be shown); others are read again. */
+export const FRESH_LIMIT = 2_000;
+
 export async function loadArticles(
   source: Storage,
-  options: { previous?: Manifest; concurrency?: number; progress?: (event: LoadProgress) => void } = {},
+  options: {
+    previous?: Manifest;
+    concurrency?: number;
+    progress?: (event: LoadProgress) => void;
+    /** Which freshly parsed articles are worth keeping whole (may be shown): e.g. published and good enough. */
+    mayShow?: (article: ArticleFacts) => boolean;
+  } = {},
 ): Promise<LoadedArticles> {
   const progress = options.progress ?? (() => {});
   progress({ step: 'listing' });
@@ -100,20 +190,34 @@ export async function loadArticles(
   };
   const toFetch = listed.filter(({ key, version, size }) => !oversized(size) && !known(key, version)).length;
   let fetched = 0;
+  const mayShow = options.mayShow ?? (() => true);
+  const fresh = new Map<string, Article>();
+  const keepFresh = (article: Article) => {
+    if (!mayShow(article)) return;
+    fresh.set(article.id, article);
+    if (fresh.size < 2 * FRESH_LIMIT) return;
+    // Newest first is what feeds show; an older article that is shown after all is read again.
+    const newest = [...fresh.values()].sort((a, b) => b.publishedAt.getTime() - a.publishedAt.getTime());
+    for (const old of newest.slice(FRESH_LIMIT)) fresh.delete(old.id);
+  };
   const results = await Promise.all(
     listed.map(({ key, version, size }) =>
-      limit(async () => {
+      limit(async (): Promise<{ key: string; version: string; result: CachedResult | Rejection }> => {
         if (oversized(size)) return { key, version, result: tooLarge(source.displayName(key), size!) };
         const entry = known(key, version);
         if (entry) return { key, version, result: entry.result };
-        const result = await fetchAndParse(source, key);
+        const parsed = await fetchAndParse(source, key);
         fetched += 1;
         progress({ step: 'reading', done: fetched, total: toFetch });
-        return { key, version, result };
+        if (!('ok' in parsed) || !parsed.ok) return { key, version, result: parsed };
+        keepFresh(parsed.article);
+        return { key, version, result: { ok: true, article: factsOf(parsed.article), warnings: parsed.warnings } };
       }),
     ),
   );
 
+  const keys = new Map<string, string>();
+  const rendered = new Map<string, RenderedArticle>();
   const loaded: LoadedArticles = {
     read: listed.length + unlisted.length,
     fetched,
@@ -121,6 +225,7 @@ export async function loadArticles(
     rejected: [...unlisted],
     warnings: [...unlistedOthers],
     manifest,
+    details: new ArticleDetails(source, keys, rendered, fresh),
   };
   for (const { key, version, result } of results) {
     const file = source.displayName(key);
@@ -130,7 +235,10 @@ export async function loadArticles(
     }
     manifest.entries.set(key, { version, result });
     if (result.ok) {
-      loaded.articles.push(result.article);
+      const article = result.article;
+      loaded.articles.push(article);
+      keys.set(article.id, key);
+      if (isRendered(article)) rendered.set(article.id, article);
       loaded.warnings.push(...result.warnings.map((problem) => ({ file, problem })));
     } else {
       loaded.rejected.push({ file, reason: 'invalid', problems: result.problems });

@@ -1,17 +1,27 @@
-// The build manifest: for every content key, the ETag last seen and what parsing it gave (article or rejection).
-// With it a run lists the source and fetches only new or changed objects. It is kept gzipped in a private state
+// The build manifest: for every content key, the ETag last seen and what parsing it gave: the article's facts (what
+// selection needs), the whole article with its body rendered for the articles the feeds show, or the rejection.
+// With it a run lists the source and fetches only new or changed objects, and renders no unchanged article again. It is kept gzipped in a private state
 // location and written last, after every output: a run that dies early leaves the previous manifest, so the next run
 // re-reads whatever changed since and repairs every output.
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
-import { ARTICLE_MODEL_VERSION, type Article, type FieldProblem } from '../core/article.ts';
+import {
+  ARTICLE_MODEL_VERSION,
+  type ArticleFacts,
+  type FieldProblem,
+  factsOf,
+  type RenderedArticle,
+} from '../core/article.ts';
 import { StorageError } from '../core/errors.ts';
 import type { Storage } from '../storage/port.ts';
 
 export const MANIFEST_KEY = 'manifest.json.gz';
+/** 2: facts for every article, rendered articles only for those shown (1 held every article whole). */
+const MANIFEST_FORMAT = 2;
 
 export type CachedResult =
-  | { ok: true; article: Article; warnings: FieldProblem[] }
+  /** `article` is rendered (it has `bodyHtml`) when the feeds showed it, else only its facts. */
+  | { ok: true; article: ArticleFacts | RenderedArticle; warnings: FieldProblem[] }
   | { ok: false; reason: 'invalid'; problems: FieldProblem[] };
 
 export interface ManifestEntry {
@@ -25,10 +35,10 @@ export interface Manifest {
   entries: Map<string, ManifestEntry>;
 }
 
-const Problem = z.object({ field: z.string(), reason: z.string() });
-// Articles were validated when they were parsed; this only checks the file is the shape this code wrote.
+// Articles were validated when they were parsed, and gzip's checksum catches a damaged file: this only checks that
+// the file is the shape this code wrote, cheaply (it is read on every run, and holds an entry per article).
 const StoredManifest = z.object({
-  format: z.literal(1),
+  format: z.literal(MANIFEST_FORMAT),
   model: z.literal(ARTICLE_MODEL_VERSION),
   source: z.string(),
   entries: z.record(
@@ -36,16 +46,8 @@ const StoredManifest = z.object({
     z.object({
       version: z.string(),
       result: z.union([
-        z.object({
-          ok: z.literal(true),
-          article: z.looseObject({
-            id: z.string(),
-            publishedAt: z.iso.datetime(),
-            updatedAt: z.iso.datetime().optional(),
-          }),
-          warnings: z.array(Problem),
-        }),
-        z.object({ ok: z.literal(false), reason: z.literal('invalid'), problems: z.array(Problem) }),
+        z.looseObject({ ok: z.literal(true), article: z.looseObject({ id: z.string(), publishedAt: z.string() }) }),
+        z.looseObject({ ok: z.literal(false) }),
       ]),
     }),
   ),
@@ -84,6 +86,9 @@ export async function readManifest(state: Storage, source: string): Promise<Mani
       const article = entry.result.article;
       article.publishedAt = new Date(article.publishedAt);
       if (article.updatedAt !== undefined) article.updatedAt = new Date(article.updatedAt);
+      if (Number.isNaN(article.publishedAt.getTime()) || Number.isNaN(article.updatedAt?.getTime() ?? 0)) {
+        return { manifest: undefined, fullRebuildBecause: 'manifest is corrupt' };
+      }
     }
     entries.set(key, entry);
   }
@@ -93,7 +98,12 @@ export async function readManifest(state: Storage, source: string): Promise<Mani
 /** Serializes deterministically (keys sorted), so an unchanged manifest is byte-identical and is not rewritten. */
 export function encodeManifest(manifest: Manifest): Uint8Array {
   const entries = Object.fromEntries([...manifest.entries.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
-  const json = JSON.stringify({ format: 1, model: ARTICLE_MODEL_VERSION, source: manifest.source, entries });
+  const json = JSON.stringify({
+    format: MANIFEST_FORMAT,
+    model: ARTICLE_MODEL_VERSION,
+    source: manifest.source,
+    entries,
+  });
   return gzipSync(json);
 }
 
@@ -102,4 +112,28 @@ export async function writeManifest(state: Storage, manifest: Manifest): Promise
     contentType: 'application/json',
     cacheControl: 'no-store',
   });
+}
+
+/** Whether a cached article is rendered (the feeds showed it when the manifest was written). */
+export function isRendered(article: ArticleFacts | RenderedArticle): article is RenderedArticle {
+  return 'bodyHtml' in article;
+}
+
+/**
+ * The manifest the next run gets: rendered articles for exactly those the outputs show now (`shown`), facts only for
+ * the rest, so its size follows what the feeds show, not how many articles there are.
+ */
+export function keepRendered(manifest: Manifest, shown: ReadonlyMap<string, RenderedArticle>): Manifest {
+  const entries = new Map<string, ManifestEntry>();
+  for (const [key, entry] of manifest.entries) {
+    if (!entry.result.ok) {
+      entries.set(key, entry);
+      continue;
+    }
+    const rendered = shown.get(entry.result.article.id);
+    const article =
+      rendered ?? (isRendered(entry.result.article) ? factsOf(entry.result.article) : entry.result.article);
+    entries.set(key, article === entry.result.article ? entry : { ...entry, result: { ...entry.result, article } });
+  }
+  return { source: manifest.source, entries };
 }

@@ -1,8 +1,8 @@
 // Where a source or destination lives: a local folder or `s3://bucket/prefix`, and the storage that serves it.
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+// The AWS SDK is loaded only for a location in S3: a local build never pays its start-up time and memory.
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { FsStorage } from './fs.ts';
 import type { Storage } from './port.ts';
-import { S3Storage } from './s3.ts';
 
 export type Location = { kind: 'fs'; path: string } | { kind: 's3'; bucket: string; prefix: string };
 
@@ -39,16 +39,22 @@ export function s3ClientConfig(env: Record<string, string | undefined>): S3Clien
   };
 }
 
-/** Opens the storage for a location; the S3 client is created only when needed. */
-export function openStorage(location: Location, s3: () => S3Client, role: 'source' | 'destination'): Storage {
-  if (location.kind === 's3') return new S3Storage(s3(), location);
-  return new FsStorage(location.path, { createIfMissing: role === 'destination' });
+/** Opens the storage for a location; the S3 client is created (and the SDK loaded) only when needed. */
+export async function openStorage(
+  location: Location,
+  s3: () => Promise<S3Client>,
+  role: 'source' | 'destination',
+): Promise<Storage> {
+  if (location.kind === 'fs') return new FsStorage(location.path, { createIfMissing: role === 'destination' });
+  const { S3Storage } = await import('./s3.ts');
+  return new S3Storage(await s3(), location);
 }
 
-export function lazyS3Client(env: Record<string, string | undefined>): () => S3Client {
-  let client: S3Client | undefined;
+/** One S3 client for every location of a run, created on first use. */
+export function lazyS3Client(env: Record<string, string | undefined>): () => Promise<S3Client> {
+  let client: Promise<S3Client> | undefined;
   return () => {
-    client ??= new S3Client(s3ClientConfig(env));
+    client ??= import('@aws-sdk/client-s3').then(({ S3Client }) => new S3Client(s3ClientConfig(env)));
     return client;
   };
 }

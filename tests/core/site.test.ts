@@ -1,7 +1,7 @@
 import { parseFeed } from '@rowanmanning/feed-parser';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { itemId } from '../../functions/core/feeds/items.ts';
+import { itemId, renderArticle } from '../../functions/core/feeds/items.ts';
 import { CONTENT_TYPES, isChannelFeedKey, type Output, renderSite } from '../../functions/core/site.ts';
 import { makeArticle } from '../support/article.ts';
 import { testConfig } from '../support/site-config.ts';
@@ -18,7 +18,8 @@ const LITERAL_ENTITY = 'AT&amp;T &lt;tag&gt;';
 const NOW = new Date('2026-11-24T12:00:00Z');
 
 function render(articles = [makeArticle('a')], overrides: Record<string, unknown> = {}) {
-  const { outputs, feeds } = renderSite(articles, testConfig(overrides), { now: NOW });
+  const shown = new Map(articles.map((article) => [article.id, renderArticle(article)]));
+  const { outputs, feeds } = renderSite(articles, shown, testConfig(overrides), { now: NOW });
   const byKey = new Map(outputs.map((o) => [o.key, o]));
   const get = (key: string): Output => {
     const output = byKey.get(key);

@@ -1,6 +1,6 @@
 // What goes in an issue: which week is due, which articles are new since the last issue, and the state that moves
 // on once the issue is complete. Pure: time, articles and state are arguments.
-import type { Article } from '../article.ts';
+import type { ArticleFacts } from '../article.ts';
 import type { DigestSettings } from '../config.ts';
 import { selectArticles } from '../select.ts';
 import { dueWeek } from './calendar.ts';
@@ -69,12 +69,12 @@ export interface PlanInput {
   settings: DigestSettings;
   minQuality: number;
   /** Every valid article there is (selection happens here, at the issue's time). */
-  articles: readonly Article[];
+  articles: readonly ArticleFacts[];
   state: DigestState;
   /** The record of an issue for the due week found in storage (a run that stopped before it completed). */
   recorded?: IssueRecord;
   /** Orders the new articles (rank order); see rank.ts. */
-  rank: (articles: readonly Article[], dueAt: Date) => Article[];
+  rank: (articles: readonly ArticleFacts[], dueAt: Date) => ArticleFacts[];
 }
 
 /** The earliest publication time (exclusive) an issue due at `dueAt` takes, after the previous issue at `last`. */

@@ -1,29 +1,29 @@
 // Which feeds exist: the whole site, one per topic, one per category, each at a predictable slugged folder.
-import type { Article } from '../article.ts';
+import type { ArticleFacts } from '../article.ts';
 import { slugify } from '../slug.ts';
 
 export type ChannelKind = 'site' | 'topic' | 'category';
 
-export interface Channel {
+export interface Channel<T extends ArticleFacts = ArticleFacts> {
   kind: ChannelKind;
   /** Display name; for a topic spelled several ways, the most used spelling. */
   label: string;
   /** Folder of its files below the output root: `''`, `topics/ai/`, `categories/news/`. */
   dir: string;
   /** Every selected article in the channel, newest first (the item limit is applied when rendering). */
-  articles: Article[];
+  articles: T[];
 }
 
 const FOLDER: Record<Exclude<ChannelKind, 'site'>, string> = { topic: 'topics', category: 'categories' };
 
 /** Groups articles by the slug of a label; labels that slug to nothing (`!!!`) get no feed of their own. */
-function group(
+function group<T extends ArticleFacts>(
   kind: 'topic' | 'category',
-  articles: readonly Article[],
-  labelsOf: (a: Article) => string[],
-): Channel[] {
-  const bySlug = new Map<string, { spellings: Map<string, number>; articles: Article[] }>();
-  const empty = () => ({ spellings: new Map<string, number>(), articles: [] as Article[] });
+  articles: readonly T[],
+  labelsOf: (a: T) => string[],
+): Channel<T>[] {
+  const bySlug = new Map<string, { spellings: Map<string, number>; articles: T[] }>();
+  const empty = () => ({ spellings: new Map<string, number>(), articles: [] as T[] });
   for (const article of articles) {
     for (const label of labelsOf(article)) {
       const slug = slugify(label);
@@ -49,7 +49,7 @@ function mostUsed(spellings: Map<string, number>): string {
 }
 
 /** All channels for a selection that is already sorted newest first. Order: site, topics, categories (by slug). */
-export function planChannels(selected: readonly Article[]): Channel[] {
+export function planChannels<T extends ArticleFacts>(selected: readonly T[]): Channel<T>[] {
   return [
     { kind: 'site', label: 'All articles', dir: '', articles: [...selected] },
     ...group('topic', selected, (a) => a.topics),

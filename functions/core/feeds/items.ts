@@ -1,5 +1,5 @@
 // From a validated article to a feed item: permanent id, absolute links, sanitized content, first safe image, credit.
-import type { Article } from '../article.ts';
+import type { Article, ArticleCard, RenderedArticle } from '../article.ts';
 import { renderBody } from '../markdown.ts';
 import { escapeHtml } from '../text.ts';
 import { imageMimeType } from '../urls.ts';
@@ -19,7 +19,7 @@ export function itemId(idPrefix: string, articleId: string): string {
   return `${idPrefix}articles/${idPath(articleId)}`;
 }
 
-function relatedHtml(article: Article): string {
+function relatedHtml(article: ArticleCard): string {
   if (article.related.length === 0) return '';
   const links = article.related.map((r) => {
     const by = r.providerName ? ` (${escapeHtml(r.providerName)})` : '';
@@ -28,8 +28,17 @@ function relatedHtml(article: Article): string {
   return `<h3>Related coverage</h3>\n<ul>\n${links.join('\n')}\n</ul>`;
 }
 
-function contentHtml(article: Article): string {
-  const body = renderBody(article.body, article.webUrl);
+/**
+ * The article with its Markdown body rendered and sanitized, done once per article and version of its file (the build
+ * manifest keeps the result for the articles the feeds show), never for an article no output shows.
+ */
+export function renderArticle(article: Article): RenderedArticle {
+  const { body, ...card } = article;
+  return { ...card, bodyHtml: renderBody(body, article.webUrl) };
+}
+
+function contentHtml(article: RenderedArticle): string {
+  const body = article.bodyHtml;
   const related = relatedHtml(article);
   if (!related) return body;
   // Readers show content instead of the summary, so a body-less article with related links still leads with its excerpt.
@@ -37,7 +46,7 @@ function contentHtml(article: Article): string {
   return [lead, related].filter(Boolean).join('\n');
 }
 
-function tagsOf(article: Article): string[] {
+function tagsOf(article: ArticleCard): string[] {
   const seen = new Set<string>();
   return [article.category, ...article.topics].filter((tag): tag is string => {
     if (tag === undefined || seen.has(tag.toLowerCase())) return false;
@@ -46,7 +55,7 @@ function tagsOf(article: Article): string[] {
   });
 }
 
-export function toFeedItem(article: Article, idPrefix: string): FeedItem {
+export function toFeedItem(article: RenderedArticle, idPrefix: string): FeedItem {
   const [image] = article.images;
   const type = image && imageMimeType(image.url);
   return {

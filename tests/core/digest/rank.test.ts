@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Article, Provider } from '../../../functions/core/article.ts';
+import type { Article, ArticleCard, Provider } from '../../../functions/core/article.ts';
 import { arrangeIssue, capPerProvider, rankArticles, storyScore } from '../../../functions/core/digest/rank.ts';
 import { slugify } from '../../../functions/core/slug.ts';
 import { makeArticle } from '../../support/article.ts';
@@ -209,7 +209,7 @@ describe('arrangeIssue', () => {
         expect(ids(shown).sort()).toEqual(ids(wanted).sort());
         expect(ids(top)).toEqual(ids(wanted.slice(0, topStories)));
 
-        const rank = (a: Article) => articles.indexOf(a);
+        const rank = (a: ArticleCard) => articles.indexOf(a as Article);
         for (const group of groups) {
           expect(group.articles.map(rank)).toEqual(group.articles.map(rank).sort((x, y) => x - y));
           for (const article of group.articles) {
