@@ -6,6 +6,7 @@ import { App, Duration } from 'aws-cdk-lib';
 import { parseSiteConfigText } from '../functions/core/config.ts';
 import { ConfigError } from '../functions/core/errors.ts';
 import { type DeploySettings, readDeploySettings, withDeploySettings } from './settings.ts';
+import { SiteCertificateStack } from './site-certificate.ts';
 import { NewsfeedsStack } from './stack.ts';
 
 function readSiteConfig(settings: DeploySettings): unknown {
@@ -36,11 +37,33 @@ try {
   process.exit(1);
 }
 
-new NewsfeedsStack(app, settings.stackName, {
-  siteConfig,
-  contentPrefix: settings.contentPrefix,
-  schedule: Duration.minutes(settings.scheduleMinutes),
-  batchingWindow: Duration.seconds(settings.batchingWindowSeconds),
-  cacheControl: settings.cacheControl,
-  env: { account: settings.account, region: settings.region },
-});
+try {
+  const env = { account: settings.account, region: settings.region };
+  const domain = settings.domain;
+  // CloudFront takes certificates from us-east-1 only: a stack elsewhere gets one from a small stack there.
+  const certificateStack =
+    domain?.hostedZone && !domain.certificateArn && settings.region !== 'us-east-1'
+      ? new SiteCertificateStack(app, `${settings.stackName}-Certificate`, {
+          env,
+          domainName: domain.name,
+          hostedZone: domain.hostedZone,
+          description: `The TLS certificate of ${domain.name} for the ${settings.stackName} site (CloudFront needs us-east-1)`,
+        })
+      : undefined;
+  new NewsfeedsStack(app, settings.stackName, {
+    siteConfig,
+    contentPrefix: settings.contentPrefix,
+    schedule: Duration.minutes(settings.scheduleMinutes),
+    batchingWindow: Duration.seconds(settings.batchingWindowSeconds),
+    cacheControl: settings.cacheControl,
+    ...(domain ? { domain: { ...domain, certificate: certificateStack?.certificate } } : {}),
+    ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
+    crossRegionReferences: certificateStack !== undefined,
+    env,
+  });
+} catch (error) {
+  // A setting the constructs refuse (baseUrl off the domain, a digest section that does not fit): the message, no trace.
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}

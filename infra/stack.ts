@@ -2,6 +2,7 @@
 import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { parseSiteConfig } from '../functions/core/config.ts';
+import { Alarms } from './alarms.ts';
 import { addConcurrencyBudgetCheck } from './concurrency.ts';
 import { ContentStore } from './content-store.ts';
 import { DigestPreparer } from './digest-preparer.ts';
@@ -17,6 +18,8 @@ export interface NewsfeedsStackProps extends StackProps {
   cacheControl: string;
   /** The public site's own domain and certificate; absent: the distribution's *.cloudfront.net name. */
   domain?: SiteDomain;
+  /** Where alarms are mailed; absent: the alarm topic has no subscriber until one is added by hand. */
+  alarmEmail?: string;
   /** The digest's SES domain and DNS (only with a digest section): by default the domain of digest.from.address. */
   mail?: MailSettings;
   /** The account's Lambda concurrent executions quota; the event sources must fit into it (infra/concurrency.ts). Default 10. */
@@ -24,8 +27,12 @@ export interface NewsfeedsStackProps extends StackProps {
 }
 
 export class NewsfeedsStack extends Stack {
+  /** The alarm topic and its alarms: each construct's wiring adds its own (watchFunction, watchDeadLetters, …). */
+  readonly alarms: Alarms;
+
   constructor(scope: Construct, id: string, props: NewsfeedsStackProps) {
     super(scope, id, props);
+    this.alarms = new Alarms(this, 'Alarms', { email: props.alarmEmail });
     const content = new ContentStore(this, 'Content', { prefix: props.contentPrefix });
     const siteSettings = parseSiteConfig(props.siteConfig, 'siteConfig');
     const site = new PublicSite(this, 'Site', {
@@ -41,6 +48,8 @@ export class NewsfeedsStack extends Stack {
       batchingWindow: props.batchingWindow,
       cacheControl: props.cacheControl,
     });
+    this.alarms.watchFeedBuilder(feeds);
+    if (siteSettings.digest) this.alarms.watchSesReputation();
     if (parseSiteConfig(props.siteConfig, 'siteConfig').digest) {
       const digest = new DigestPreparer(this, 'Digest', {
         content,
