@@ -159,6 +159,8 @@ export async function loadArticles(
     progress?: (event: LoadProgress) => void;
     /** Which freshly parsed articles are worth keeping whole (may be shown): e.g. published and good enough. */
     mayShow?: (article: ArticleFacts) => boolean;
+    /** How many of those are kept whole (default FRESH_LIMIT); the others are read again if an output shows them. */
+    freshLimit?: number;
   } = {},
 ): Promise<LoadedArticles> {
   const progress = options.progress ?? (() => {});
@@ -191,14 +193,15 @@ export async function loadArticles(
   const toFetch = listed.filter(({ key, version, size }) => !oversized(size) && !known(key, version)).length;
   let fetched = 0;
   const mayShow = options.mayShow ?? (() => true);
+  const freshLimit = options.freshLimit ?? FRESH_LIMIT;
   const fresh = new Map<string, Article>();
   const keepFresh = (article: Article) => {
-    if (!mayShow(article)) return;
+    if (!mayShow(article) || freshLimit === 0) return;
     fresh.set(article.id, article);
-    if (fresh.size < 2 * FRESH_LIMIT) return;
+    if (fresh.size < 2 * freshLimit) return;
     // Newest first is what feeds show; an older article that is shown after all is read again.
     const newest = [...fresh.values()].sort((a, b) => b.publishedAt.getTime() - a.publishedAt.getTime());
-    for (const old of newest.slice(FRESH_LIMIT)) fresh.delete(old.id);
+    for (const old of newest.slice(freshLimit)) fresh.delete(old.id);
   };
   const results = await Promise.all(
     listed.map(({ key, version, size }) =>
