@@ -1,7 +1,7 @@
 // Where readers fetch the feeds: a private bucket behind CloudFront (origin access control), on the operator's own
 // domain when one is given. CloudFront honours the objects' Cache-Control and passes ETag/Last-Modified through, so
 // feed readers get 304 Not Modified. The builders write below the path of baseUrl (`feeds/`); `/` leads there.
-import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -181,6 +181,7 @@ export class PublicSite extends Construct {
           }
         : {}),
     });
+    this.acknowledgeFindings(Boolean(props.domain && certificate));
     Annotations.of(this).acknowledgeWarning(
       '@aws-cdk/aws-cloudfront-origins:listBucketSecurityRisk',
       'The default root object is set and the router rewrites every folder URI (`/` included) to a file, so no request lists the bucket',
@@ -245,6 +246,33 @@ export class PublicSite extends Construct {
         compress: true,
       },
     );
+  }
+
+  /** The cdk-nag findings this design accepts, each with its reason. */
+  private acknowledgeFindings(customDomain: boolean): void {
+    Validations.of(this.bucket).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-S1',
+      reason: 'Read only through CloudFront, whose access logs record every request; the builders write it',
+    });
+    Validations.of(this.logBucket).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-S1',
+      reason: 'This is the access log bucket itself: logging its own access would log the log deliveries',
+    });
+    Validations.of(this.distribution).acknowledge(
+      { id: 'AwsSolutions::AwsSolutions-CFR1', reason: 'Public feeds for readers anywhere: no country is excluded' },
+      {
+        id: 'AwsSolutions::AwsSolutions-CFR2',
+        reason:
+          'Static public files and an API with its own stage throttling and sign-up limits; a web ACL would cost more than the rest of a small deployment',
+      },
+    );
+    if (!customDomain) {
+      Validations.of(this.distribution).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-CFR4',
+        reason:
+          'Without a custom domain CloudFront serves its *.cloudfront.net certificate, whose minimum TLS version cannot be set; with a domain it is TLSv1.2_2021',
+      });
+    }
   }
 
   /** A stack output with a stable name (no construct path or hash), so scripts and the README can name it. */

@@ -2,7 +2,7 @@
 // the custom domain (hosted zone, certificate ARN, or a us-east-1 certificate stack) and the API under /api/*.
 import { readFileSync } from 'node:fs';
 import { runInNewContext } from 'node:vm';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { describe, expect, it } from 'vitest';
@@ -179,6 +179,41 @@ describe('the public site', () => {
   it('warns when baseUrl is on a domain the distribution does not serve', () => {
     const { stack } = siteStack({ baseUrl: 'https://news.acme.io/feeds/' });
     Annotations.fromStack(stack).hasWarning('/Test/Site', Match.stringLikeRegexp('deploy with -c domain=news.acme.io'));
+  });
+});
+
+describe('the cdk-nag findings the site accepts', () => {
+  const acknowledged = (props: Partial<PublicSiteProps>) => {
+    const { stack } = siteStack(props);
+    return stack.node
+      .findAll()
+      .flatMap((c) =>
+        c.node.metadata
+          .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+          .flatMap((m) =>
+            Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id, reason })),
+          ),
+      );
+  };
+
+  it('are few, each on its own construct with a reason', () => {
+    const found = acknowledged({});
+    expect(found.map(({ path, id }) => `${path} ${id}`)).toEqual([
+      'Test/Site/Bucket AwsSolutions::AwsSolutions-S1',
+      'Test/Site/LogBucket AwsSolutions::AwsSolutions-S1',
+      'Test/Site/Distribution AwsSolutions::AwsSolutions-CFR1',
+      'Test/Site/Distribution AwsSolutions::AwsSolutions-CFR2',
+      'Test/Site/Distribution AwsSolutions::AwsSolutions-CFR4',
+    ]);
+    for (const { reason } of found) expect(reason.length).toBeGreaterThan(40);
+  });
+
+  it('include the default certificate’s old TLS versions only without a custom domain', () => {
+    const found = acknowledged({
+      baseUrl: 'https://news.example.org/feeds/',
+      domain: { name: 'news.example.org', certificateArn: ARN },
+    });
+    expect(found.map(({ id }) => id)).not.toContain('AwsSolutions::AwsSolutions-CFR4');
   });
 });
 
