@@ -106,11 +106,18 @@ const FACT_FIELDS = [
   'provider',
 ] as const satisfies readonly (keyof ArticleFacts)[];
 
-/** The facts of an article (or of a card, or a rendered article), as a new object without the rest. */
+/**
+ * The facts of an article (or of a card, or a rendered article), as a new object without the rest. Its strings are
+ * copies: a string cut from a file's text (as the YAML parser's are) would otherwise keep the whole file in memory
+ * for as long as the facts live, which is the whole run.
+ */
 export function factsOf(article: ArticleFacts): ArticleFacts {
   const facts: Record<string, unknown> = {};
   for (const field of FACT_FIELDS) if (article[field] !== undefined) facts[field] = article[field];
-  return facts as unknown as ArticleFacts;
+  const copy = JSON.parse(JSON.stringify(facts)) as ArticleFacts;
+  copy.publishedAt = article.publishedAt;
+  if (article.updatedAt !== undefined) copy.updatedAt = article.updatedAt;
+  return copy;
 }
 
 export interface FieldProblem {

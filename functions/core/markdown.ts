@@ -1,6 +1,7 @@
 // Article bodies: Markdown to HTML that is safe to hand to any feed reader or mail client.
 import MarkdownIt from 'markdown-it';
 import sanitizeHtml from 'sanitize-html';
+import type { Article, RenderedArticle } from './article.ts';
 
 // Raw HTML is allowed in Markdown because newsrooms paste embeds; the sanitizer below decides what survives.
 const markdown = new MarkdownIt({ html: true, linkify: true });
@@ -74,4 +75,13 @@ function sanitizerFor(baseUrl: string): sanitizeHtml.IOptions {
 export function renderBody(body: string, baseUrl: string): string {
   if (body.trim() === '') return '';
   return sanitizeHtml(markdown.render(body), sanitizerFor(baseUrl)).trim();
+}
+
+/**
+ * The article with its Markdown body rendered and sanitized, done once per article and version of its file (the build
+ * manifest keeps the result for the articles the feeds show), never for an article no output shows.
+ */
+export function renderArticle(article: Article): RenderedArticle {
+  const { body, ...card } = article;
+  return { ...card, bodyHtml: renderBody(body, article.webUrl) };
 }

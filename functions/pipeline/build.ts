@@ -88,7 +88,9 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
     ...(request.cacheControl ? { cacheControl: request.cacheControl } : {}),
   });
   // Last: only a run whose outputs are all written may tell the next run what it can skip.
-  if (state && !published.refused) await writeManifest(state, keepRendered(loaded.manifest, shown));
+  // Encoded and written only when some entry changed: an unchanged run does not even serialize it.
+  const next = keepRendered(loaded.manifest, shown);
+  if (state && !published.refused && (next.changed || !loaded.asPrevious)) await writeManifest(state, next.manifest);
   const pings =
     config.hubUrl && request.ping !== false
       ? await pingHub(config.hubUrl, changedFeedUrls(published.writtenKeys, config.baseUrl), request.ping)

@@ -1,7 +1,7 @@
 // Source → articles: list the source, fetch and parse only what the manifest does not already know (bounded
 // concurrency), and return every article's facts, the rejections and the manifest for the next run. The rest of an
 // article (its text, images, links, rendered body) is fetched through `details` only for the articles an output shows.
-import pLimit from 'p-limit';
+import pMap from 'p-map';
 import {
   type Article,
   type ArticleFacts,
@@ -11,7 +11,6 @@ import {
   parseArticle,
   type RenderedArticle,
 } from '../core/article.ts';
-import { renderArticle } from '../core/feeds/items.ts';
 import { isUnlisted, type Storage, type StoredObject } from '../storage/port.ts';
 import { type CachedResult, isRendered, type Manifest } from './manifest.ts';
 
@@ -37,6 +36,8 @@ export interface LoadedArticles {
   warnings: Warning[];
   /** What the next run may reuse. Unreadable objects are left out, so they are tried again. */
   manifest: Manifest;
+  /** Every entry of `manifest` is the previous manifest's own: nothing was fetched, nothing went away. */
+  asPrevious: boolean;
   details: ArticleDetails;
 }
 
@@ -111,33 +112,37 @@ export class ArticleDetails {
   async rendered(ids: Iterable<string>): Promise<{ found: Map<string, RenderedArticle>; lost: Rejection[] }> {
     const found = new Map<string, RenderedArticle>();
     const lost: Rejection[] = [];
+    const fresh: Article[] = [];
     const reread: string[] = [];
     for (const id of ids) {
       const known = this.#rendered.get(id);
-      const fresh = known ? undefined : this.#fresh.get(id);
+      const parsed = known ? undefined : this.#fresh.get(id);
       if (known) found.set(id, known);
-      else if (fresh) found.set(id, this.#keep(renderArticle(fresh)));
+      else if (parsed) fresh.push(parsed);
       else reread.push(id);
     }
-    const limit = pLimit(16);
-    await Promise.all(
-      reread.map((id) =>
-        limit(async () => {
-          const key = this.#keys.get(id);
-          if (key === undefined) throw new Error(`no article with id ${id} was loaded`);
-          const result = await fetchAndParse(this.#source, key);
-          if ('ok' in result && result.ok) {
-            found.set(id, this.#keep(renderArticle(result.article)));
-            return;
-          }
-          // Between the listing and now, the file changed into something invalid, or could not be read.
-          lost.push({
-            file: this.#source.displayName(key),
-            reason: 'unreadable',
-            problems: result.problems.map((p) => ({ ...p, reason: `changed during the build: ${p.reason}` })),
-          });
-        }),
-      ),
+    if (fresh.length === 0 && reread.length === 0) return { found, lost };
+    // The Markdown renderer and sanitizer are loaded when something is to be rendered: a warm build needs neither.
+    const { renderArticle } = await import('../core/markdown.ts');
+    for (const article of fresh) found.set(article.id, this.#keep(renderArticle(article)));
+    await pMap(
+      reread,
+      async (id) => {
+        const key = this.#keys.get(id);
+        if (key === undefined) throw new Error(`no article with id ${id} was loaded`);
+        const result = await fetchAndParse(this.#source, key);
+        if ('ok' in result && result.ok) {
+          found.set(id, this.#keep(renderArticle(result.article)));
+          return;
+        }
+        // Between the listing and now, the file changed into something invalid, or could not be read.
+        lost.push({
+          file: this.#source.displayName(key),
+          reason: 'unreadable',
+          problems: result.problems.map((p) => ({ ...p, reason: `changed during the build: ${p.reason}` })),
+        });
+      },
+      { concurrency: 16 },
     );
     return { found, lost };
   }
@@ -183,7 +188,6 @@ export async function loadArticles(
   listed.sort((a, b) => (a.key < b.key ? -1 : 1));
   unlisted.sort((a, b) => (a.file < b.file ? -1 : 1));
 
-  const limit = pLimit(options.concurrency ?? 16);
   const manifest: Manifest = { source: source.displayName(''), entries: new Map() };
   const oversized = (size: number | undefined) => size !== undefined && size > LIMITS.fileBytes;
   const known = (key: string, version: string) => {
@@ -203,20 +207,21 @@ export async function loadArticles(
     const newest = [...fresh.values()].sort((a, b) => b.publishedAt.getTime() - a.publishedAt.getTime());
     for (const old of newest.slice(freshLimit)) fresh.delete(old.id);
   };
-  const results = await Promise.all(
-    listed.map(({ key, version, size }) =>
-      limit(async (): Promise<{ key: string; version: string; result: CachedResult | Rejection }> => {
-        if (oversized(size)) return { key, version, result: tooLarge(source.displayName(key), size!) };
-        const entry = known(key, version);
-        if (entry) return { key, version, result: entry.result };
-        const parsed = await fetchAndParse(source, key);
-        fetched += 1;
-        progress({ step: 'reading', done: fetched, total: toFetch });
-        if (!('ok' in parsed) || !parsed.ok) return { key, version, result: parsed };
-        keepFresh(parsed.article);
-        return { key, version, result: { ok: true, article: factsOf(parsed.article), warnings: parsed.warnings } };
-      }),
-    ),
+  // p-map starts each task when a slot is free: 100,000 listed files never mean 100,000 waiting promises at once.
+  const results = await pMap(
+    listed,
+    async ({ key, version, size }): Promise<{ key: string; version: string; result: CachedResult | Rejection }> => {
+      if (oversized(size)) return { key, version, result: tooLarge(source.displayName(key), size!) };
+      const entry = known(key, version);
+      if (entry) return { key, version, result: entry.result };
+      const parsed = await fetchAndParse(source, key);
+      fetched += 1;
+      progress({ step: 'reading', done: fetched, total: toFetch });
+      if (!('ok' in parsed) || !parsed.ok) return { key, version, result: parsed };
+      keepFresh(parsed.article);
+      return { key, version, result: { ok: true, article: factsOf(parsed.article), warnings: parsed.warnings } };
+    },
+    { concurrency: options.concurrency ?? 16 },
   );
 
   const keys = new Map<string, string>();
@@ -228,6 +233,7 @@ export async function loadArticles(
     rejected: [...unlisted],
     warnings: [...unlistedOthers],
     manifest,
+    asPrevious: false,
     details: new ArticleDetails(source, keys, rendered, fresh),
   };
   for (const { key, version, result } of results) {
@@ -247,5 +253,7 @@ export async function loadArticles(
       loaded.rejected.push({ file, reason: 'invalid', problems: result.problems });
     }
   }
+  loaded.asPrevious =
+    options.previous !== undefined && fetched === 0 && manifest.entries.size === options.previous.entries.size;
   return loaded;
 }

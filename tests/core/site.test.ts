@@ -1,7 +1,8 @@
 import { parseFeed } from '@rowanmanning/feed-parser';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { itemId, renderArticle } from '../../functions/core/feeds/items.ts';
+import { itemId } from '../../functions/core/feeds/items.ts';
+import { renderArticle } from '../../functions/core/markdown.ts';
 import { CONTENT_TYPES, isChannelFeedKey, type Output, renderSite } from '../../functions/core/site.ts';
 import { makeArticle } from '../support/article.ts';
 import { testConfig } from '../support/site-config.ts';

@@ -62,3 +62,38 @@ describe('the manifest', () => {
     expect((await readManifest(state, 'memory:')).manifest).toBeUndefined();
   });
 });
+
+describe('the manifest, damaged inside', () => {
+  it.each([
+    ['an entry without a version', (e: Record<string, unknown>) => ({ ...e, version: undefined })],
+    [
+      'an article without an id',
+      (e: Record<string, unknown>) => ({ ...e, result: { ok: true, warnings: [], article: {} } }),
+    ],
+    [
+      'an unreadable date',
+      (e: Record<string, unknown>) => ({
+        ...e,
+        result: { ok: true, warnings: [], article: { id: 'x', publishedAt: 'yesterday' } },
+      }),
+    ],
+  ])('asks for a full rebuild when it holds %s', async (_case, damage) => {
+    const source = new MemoryStorage();
+    for (const file of corpus) source.put(file.key, file.text);
+    const state = new MemoryStorage();
+    await writeManifest(state, (await loadArticles(source)).manifest);
+    const json = JSON.parse(gunzipSync(state.objects.get(MANIFEST_KEY)?.body ?? new Uint8Array()).toString('utf8'));
+    const [key] = Object.keys(json.entries);
+    json.entries[key!] = damage(json.entries[key!]);
+    state.objects.set(MANIFEST_KEY, {
+      body: gzipSync(JSON.stringify(json)),
+      options: { contentType: 'application/json' },
+    });
+    const read = await readManifest(state, source.displayName(''));
+    expect(read.manifest).toBeUndefined();
+    expect(read).toHaveProperty(
+      'fullRebuildBecause',
+      expect.stringMatching(/^manifest (is corrupt|has an entry of another shape)$/),
+    );
+  });
+});

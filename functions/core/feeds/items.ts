@@ -1,6 +1,5 @@
 // From a validated article to a feed item: permanent id, absolute links, sanitized content, first safe image, credit.
-import type { Article, ArticleCard, RenderedArticle } from '../article.ts';
-import { renderBody } from '../markdown.ts';
+import type { ArticleCard, RenderedArticle } from '../article.ts';
 import { escapeHtml } from '../text.ts';
 import { imageMimeType } from '../urls.ts';
 import type { FeedItem } from './model.ts';
@@ -26,15 +25,6 @@ function relatedHtml(article: ArticleCard): string {
     return `<li><a href="${escapeHtml(r.url)}">${escapeHtml(r.title)}</a>${by}</li>`;
   });
   return `<h3>Related coverage</h3>\n<ul>\n${links.join('\n')}\n</ul>`;
-}
-
-/**
- * The article with its Markdown body rendered and sanitized, done once per article and version of its file (the build
- * manifest keeps the result for the articles the feeds show), never for an article no output shows.
- */
-export function renderArticle(article: Article): RenderedArticle {
-  const { body, ...card } = article;
-  return { ...card, bodyHtml: renderBody(body, article.webUrl) };
 }
 
 function contentHtml(article: RenderedArticle): string {
