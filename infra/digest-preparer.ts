@@ -67,7 +67,7 @@ export class DigestPreparer extends Construct {
         [ENV.contentBucket]: props.content.bucket.bucketName,
         [ENV.contentPrefix]: props.content.prefix,
         [ENV.siteBucket]: props.site.bucket.bucketName,
-        [ENV.sitePrefix]: '',
+        [ENV.sitePrefix]: props.site.prefix,
         [ENV.digestStateBucket]: this.stateBucket.bucketName,
         [ENV.stateBucket]: props.feeds.stateBucket.bucketName,
         [ENV.siteConfig]: JSON.stringify(props.siteConfig),

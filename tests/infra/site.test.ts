@@ -389,8 +389,8 @@ describe('the stack', () => {
     const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function', {
       Properties: { Environment: { Variables: Match.objectLike({ [ENV.siteBucket]: Match.anyValue() }) } },
     });
-    const builders = Object.entries(functions).filter(([id]) => id.startsWith('FeedBuilder'));
-    expect(builders).toHaveLength(1);
+    const builders = Object.entries(functions).filter(([id]) => /^(FeedBuilder|Digest)Function/.test(id));
+    expect(builders).toHaveLength(2);
     for (const [, fn] of builders) expect(fn.Properties.Environment.Variables[ENV.sitePrefix]).toBe('feeds/');
   });
 });
