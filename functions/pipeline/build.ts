@@ -42,6 +42,11 @@ export interface BuildRequest {
    * listed again. The CLI passes them when it writes the front page once more after preparing the digest.
    */
   loaded?: LoadedArticles;
+  /**
+   * While fetching, the manifest of what has been parsed so far is saved to `state` at most this often (default one
+   * minute), so a build cut off by a timeout leaves its work to the next run.
+   */
+  checkpointEveryMs?: number;
 }
 
 export type BuildProgress = LoadProgress | { step: 'rendering' } | { step: 'writing' };
@@ -76,6 +81,9 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
       ...(previous?.manifest ? { previous: previous.manifest } : {}),
       ...(progress ? { progress } : {}),
       mayShow: (article) => article.published && article.quality >= config.minQuality,
+      ...(state
+        ? { checkpoint: { everyMs: request.checkpointEveryMs ?? 60_000, save: (m) => writeManifest(state, m) } }
+        : {}),
     }));
   progress?.({ step: 'rendering' });
   const { selection, shown, lost } = await selectShown(loaded, config, request.now);

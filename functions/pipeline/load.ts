@@ -12,7 +12,7 @@ import {
   type RenderedArticle,
 } from '../core/article.ts';
 import { isUnlisted, type Storage, type StoredObject } from '../storage/port.ts';
-import { type CachedResult, isRendered, type Manifest } from './manifest.ts';
+import { type CachedResult, isRendered, type Manifest, type ManifestEntry } from './manifest.ts';
 
 export interface Rejection {
   file: string;
@@ -156,6 +156,31 @@ export class ArticleDetails {
 /** How many articles parsed this run are kept whole for `details` (the newest that may be shown); others are read again. */
 export const FRESH_LIMIT = 2_000;
 
+export interface Checkpoint {
+  everyMs: number;
+  save: (manifest: Manifest) => Promise<unknown>;
+  /** Milliseconds, for the interval; `performance.now` by default. */
+  clock?: () => number;
+}
+
+/** Calls `save` with the manifest `current()` gives, at most every `everyMs`, never two saves at once. */
+function checkpointer(checkpoint: Checkpoint | undefined, current: () => Manifest): () => Promise<void> {
+  if (!checkpoint) return async () => {};
+  const clock = checkpoint.clock ?? (() => performance.now());
+  let last = clock();
+  let saving = false;
+  return async () => {
+    if (saving || clock() - last < checkpoint.everyMs) return;
+    saving = true;
+    try {
+      await checkpoint.save(current());
+    } finally {
+      last = clock();
+      saving = false;
+    }
+  };
+}
+
 export async function loadArticles(
   source: Storage,
   options: {
@@ -166,6 +191,11 @@ export async function loadArticles(
     mayShow?: (article: ArticleFacts) => boolean;
     /** How many of those are kept whole (default FRESH_LIMIT); the others are read again if an output shows them. */
     freshLimit?: number;
+    /**
+     * Saves what has been parsed so far, at most every `everyMs` while articles are fetched, so a run that is cut off
+     * (a Lambda function's timeout during a first build of 100,000 articles) leaves its work to the next run.
+     */
+    checkpoint?: Checkpoint;
   } = {},
 ): Promise<LoadedArticles> {
   const progress = options.progress ?? (() => {});
@@ -207,6 +237,17 @@ export async function loadArticles(
     const newest = [...fresh.values()].sort((a, b) => b.publishedAt.getTime() - a.publishedAt.getTime());
     for (const old of newest.slice(freshLimit)) fresh.delete(old.id);
   };
+  // What a checkpoint saves: every entry known so far, in listing order.
+  const parsedSoFar = new Map<string, ManifestEntry>();
+  const soFar = (): Manifest => {
+    const entries = new Map<string, ManifestEntry>();
+    for (const { key, version } of listed) {
+      const entry = known(key, version) ?? parsedSoFar.get(key);
+      if (entry) entries.set(key, entry);
+    }
+    return { source: manifest.source, entries };
+  };
+  const maybeCheckpoint = checkpointer(options.checkpoint, soFar);
   // p-map starts each task when a slot is free: 100,000 listed files never mean 100,000 waiting promises at once.
   const results = await pMap(
     listed,
@@ -217,9 +258,14 @@ export async function loadArticles(
       const parsed = await fetchAndParse(source, key);
       fetched += 1;
       progress({ step: 'reading', done: fetched, total: toFetch });
-      if (!('ok' in parsed) || !parsed.ok) return { key, version, result: parsed };
-      keepFresh(parsed.article);
-      return { key, version, result: { ok: true, article: factsOf(parsed.article), warnings: parsed.warnings } };
+      const result: CachedResult | Rejection =
+        !('ok' in parsed) || !parsed.ok
+          ? parsed
+          : { ok: true, article: factsOf(parsed.article), warnings: parsed.warnings };
+      if ('ok' in parsed && parsed.ok) keepFresh(parsed.article);
+      if ('ok' in result) parsedSoFar.set(key, { version, result });
+      await maybeCheckpoint();
+      return { key, version, result };
     },
     { concurrency: options.concurrency ?? 16 },
   );

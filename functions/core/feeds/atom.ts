@@ -1,7 +1,7 @@
 // Atom 1.0 (RFC 4287): text constructs as type="text" or "html", tag: ids, enclosure links and Media RSS images.
 import type { FeedDocument, FeedItem } from './model.ts';
 import { GENERATOR, rfc3339 } from './model.ts';
-import { el, xmlDocument } from './xml.ts';
+import { el, reused, type XmlElement, xmlDocument } from './xml.ts';
 
 function person(tag: 'author', who: { name: string; email?: string; url?: string }) {
   return el(
@@ -12,6 +12,8 @@ function person(tag: 'author', who: { name: string; email?: string; url?: string
     who.url && el('uri', {}, who.url),
   );
 }
+
+const ENTRIES = new WeakMap<FeedItem, XmlElement>();
 
 function entry(item: FeedItem) {
   const { image } = item;
@@ -57,7 +59,7 @@ export function renderAtom(feed: FeedDocument): string {
     feed.iconUrl && el('icon', {}, feed.iconUrl),
     feed.logoUrl && el('logo', {}, feed.logoUrl),
     feed.copyright && el('rights', { type: 'text' }, feed.copyright),
-    feed.items.map(entry),
+    feed.items.map((item) => reused(ENTRIES, item, entry)),
   );
   return xmlDocument(root);
 }

@@ -2,7 +2,7 @@
 import { escapeHtml } from '../text.ts';
 import type { FeedDocument, FeedItem } from './model.ts';
 import { GENERATOR } from './model.ts';
-import { el, plainText, xmlDocument } from './xml.ts';
+import { el, plainText, reused, type XmlElement, xmlDocument } from './xml.ts';
 
 // One rule per element (RSS Best Practices Profile): `description` (channel and item) and `content:encoded` hold
 // HTML, so text placed there is escaped as HTML first; every other element that a person reads (titles, category,
@@ -17,6 +17,8 @@ const NAMESPACES = {
   'xmlns:dc': 'http://purl.org/dc/elements/1.1/',
   'xmlns:media': 'http://search.yahoo.com/mrss/',
 };
+
+const ITEMS = new WeakMap<FeedItem, XmlElement>();
 
 function item(entry: FeedItem) {
   const { image } = entry;
@@ -62,7 +64,7 @@ export function renderRss(feed: FeedDocument): string {
       el('image', {}, el('url', {}, feed.logoUrl), text('title', feed.title), el('link', {}, feed.homeUrl)),
     el('atom:link', { href: feed.links.rss, rel: 'self', type: 'application/rss+xml' }),
     feed.hubUrl && el('atom:link', { href: feed.hubUrl, rel: 'hub' }),
-    feed.items.map(item),
+    feed.items.map((entry) => reused(ITEMS, entry, item)),
   );
   return xmlDocument(el('rss', { version: '2.0', ...NAMESPACES }, channel));
 }

@@ -12,6 +12,25 @@ export interface XmlElement {
   hexReferences?: boolean;
 }
 
+// The text of elements made by `reused`, by element: a feed item appears in several feeds (the site's, its topics',
+// its category's), and its element, made once, is written once per depth.
+const written = new WeakMap<XmlElement, { depth: number; text: string }>();
+const reusable = new WeakSet<XmlElement>();
+
+/**
+ * One element per `key` object (a feed item), made by `make` the first time: written into several documents at the
+ * same depth, it is serialized once. The element must depend on nothing but `key`.
+ */
+export function reused<K extends object>(cache: WeakMap<K, XmlElement>, key: K, make: (key: K) => XmlElement) {
+  let element = cache.get(key);
+  if (!element) {
+    element = make(key);
+    reusable.add(element);
+    cache.set(key, element);
+  }
+  return element;
+}
+
 /** An element; undefined attributes and `undefined`/`false` children are left out, so optional parts read inline. */
 export function el(name: string, attrs: XmlAttrs = {}, ...children: (XmlChild | XmlChild[])[]): XmlElement {
   const kept = children.flat().filter((c): c is XmlElement | string => c !== undefined && c !== false);
@@ -56,6 +75,15 @@ function attributes(attrs: XmlAttrs): string {
 }
 
 function write(node: XmlElement, depth: number): string {
+  if (!reusable.has(node)) return serialize(node, depth);
+  const known = written.get(node);
+  if (known?.depth === depth) return known.text;
+  const text = serialize(node, depth);
+  written.set(node, { depth, text });
+  return text;
+}
+
+function serialize(node: XmlElement, depth: number): string {
   const pad = '  '.repeat(depth);
   const open = `${pad}<${node.name}${attributes(node.attrs)}`;
   if (node.children.length === 0) return `${open}/>`;
