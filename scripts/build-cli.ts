@@ -1,6 +1,7 @@
-// Build step: functions/cli.ts and everything of ours it imports → build/newsfeeds.js, the ESM file plain Node runs
-// (the `newsfeeds` bin, `npm start`), with what only some runs need (S3, DynamoDB) split into build/chunks/, loaded
-// when used. Packages stay external: they are loaded from node_modules as installed.
+// Build step: functions/cli.ts and everything it imports, packages included → build/newsfeeds.js, the ESM file plain
+// Node runs (the `newsfeeds` bin, `npm start`), with what only some runs need (S3, DynamoDB, the Markdown renderer)
+// split into build/chunks/, loaded when used. One file instead of hundreds of package modules saves a start-up's
+// module resolution (about 50 ms of a 0.7 s warm build); the packages' CommonJS `require` gets Node's own.
 // Compiles the templates first (the CLI imports them; skipped when unchanged), so a fresh clone needs only this step.
 // The bundle itself is always rebuilt: esbuild takes about 50 ms, far less than starting this script.
 import { chmod, rm } from 'node:fs/promises';
@@ -24,11 +25,15 @@ export async function buildCli(): Promise<void> {
     chunkNames: 'chunks/[name]-[hash]',
     splitting: true,
     bundle: true,
+    // The ES module builds where a package has one (the AWS SDK does): a lazily imported CommonJS module would only
+    // have a default export in a split bundle.
+    mainFields: ['module', 'main'],
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    packages: 'external',
-    banner: { js: '#!/usr/bin/env node' },
+    banner: {
+      js: "#!/usr/bin/env node\nimport { createRequire as __newsfeedsRequire } from 'node:module';\nconst require = __newsfeedsRequire(import.meta.url);",
+    },
     legalComments: 'none',
     logLevel: 'warning',
   });

@@ -405,6 +405,36 @@ describe('the newsfeeds bin (build/newsfeeds.js)', () => {
     expect(stdout).toMatch(/^read 20; published 11;/);
     expect(await listFiles(out)).toContain('feed.xml');
   });
+
+  it('loads its S3 part when a location is in S3, and builds there what the source code builds', async () => {
+    await buildCli();
+    const s3 = testS3Client();
+    const [content, site] = await Promise.all([newBucket(s3, 'bin-content'), newBucket(s3, 'bin-site')]);
+    for (const name of await readdir('content')) {
+      await s3.send(new PutObjectCommand({ Bucket: content, Key: name, Body: await readFile(join('content', name)) }));
+    }
+    const env = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_S3: inject('s3Endpoint'),
+    };
+    const args = ['--content', `s3://${content}`, '--out', `s3://${site}`, '--state', await tempDir(), '--now', NOW];
+    const bundled = await run(process.execPath, [CLI_BUNDLE, ...args], { env });
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'S3RVER');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'S3RVER');
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    const source = await cli(['--content', `s3://${content}`, '--out', await tempDir(), '--now', NOW], {
+      AWS_ENDPOINT_URL_S3: inject('s3Endpoint'),
+    });
+    vi.unstubAllEnvs();
+    expect(source.status, source.stderr).toBe(0);
+    expect(bundled.stdout.split('\n')[0]).toMatch(/^read 20; published 11;/);
+    expect(bundled.stdout.split('\n')[0]).toBe(source.stdout.split('\n')[0]);
+    const feed = await s3.send(new GetObjectCommand({ Bucket: site, Key: 'feed.xml' }));
+    expect(await feed.Body?.transformToString()).toMatch(/^<\?xml/);
+  });
 });
 
 describe('the command line on S3', () => {

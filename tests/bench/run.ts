@@ -2,7 +2,8 @@
 // s3rver stand-in on this machine): full build, incremental build after 10 changes, unchanged rebuild, with times and
 // request counts. Figures go into BENCHMARKS.md by hand; no test asserts on time. The sending part (planner over
 // BENCH_SUBSCRIBERS subscribers in dynalite, senders at a paced rate) runs last; BENCH_SENDING_ONLY=1 runs it alone.
-// BENCH_HUGO_ONLY=1 runs only the whole-process comparison with Hugo (tests/bench/hugo.ts), never part of a full run.
+// The whole-process part (tests/bench/hugo.ts: beside Hugo, warm runs, peak memory at BENCH_SCALES) runs after the
+// bundles; BENCH_HUGO_ONLY=1 runs it alone. BENCH_S3_SCALE (default 100000, 0 to skip) sets the first build on s3rver.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ import { generateArticles } from '../support/generate-articles.ts';
 import { benchApi } from './api.ts';
 import { benchBundles } from './bundles.ts';
 import { benchDigest } from './digest.ts';
-import { benchHugo } from './hugo.ts';
+import { benchHugo, benchScales } from './hugo.ts';
 import { benchSending } from './sending.ts';
 
 const count = Number(process.env.BENCH_ARTICLES ?? 10_000);
@@ -117,6 +118,45 @@ async function onS3(): Promise<void> {
     await timed('S3: rebuild, nothing changed', () => buildFeeds(request), requests);
     const manifest = await request.state?.read('manifest.json.gz');
     rows.push(`| manifest size (gzipped) | ${((manifest?.length ?? 0) / 1024 / 1024).toFixed(2)} MiB | | |`);
+
+    // The first build at scale, as the deployed builder runs it (checkpoints every minute).
+    const scale = Number(process.env.BENCH_S3_SCALE ?? 100_000);
+    if (scale > 0) {
+      for (const bucket of ['content-scale', 'site-scale', 'state-scale']) {
+        await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      }
+      const many = generateArticles({ count: scale, seed: 7 });
+      const uploadStart = process.hrtime.bigint();
+      await Promise.all(
+        many.map((f) =>
+          limit(() =>
+            client.send(new PutObjectCommand({ Bucket: 'content-scale', Key: `articles/${f.key}`, Body: f.text })),
+          ),
+        ),
+      );
+      const uploadSeconds = Number(process.hrtime.bigint() - uploadStart) / 1e9;
+      let checkpoints = 0;
+      const state = new S3Storage(builder, { bucket: 'state-scale', prefix: '' });
+      const countingState = Object.assign(Object.create(state), {
+        write: (...args: Parameters<S3Storage['write']>) => {
+          if (args[0] === 'manifest.json.gz') checkpoints += 1;
+          return state.write(...args);
+        },
+      }) as S3Storage;
+      const big: BuildRequest = {
+        source: new S3Storage(builder, { bucket: 'content-scale', prefix: 'articles/' }),
+        destination: new S3Storage(builder, { bucket: 'site-scale', prefix: '' }),
+        state: countingState,
+        config,
+        now,
+      };
+      await timed(
+        `S3: first build of ${scale} articles (uploads took ${uploadSeconds.toFixed(0)} s)`,
+        () => buildFeeds(big),
+        requests,
+      );
+      rows.push(`| (its manifest writes: checkpoints every minute and the final one) | ${checkpoints} | | |`);
+    }
   } finally {
     await s3rver.stop();
   }
@@ -129,9 +169,20 @@ async function printSending(): Promise<void> {
   console.log('');
 }
 
-// BENCH_HUGO_ONLY=1: the whole local build as separate processes beside Hugo (tests/bench/hugo.ts), and nothing else.
-if (process.env.BENCH_HUGO_ONLY === '1') {
+const scales = (process.env.BENCH_SCALES ?? '10000,50000,100000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
+async function printWholeProcess(): Promise<void> {
   for (const row of await benchHugo(count)) console.log(row);
+  console.log('');
+  for (const row of await benchScales(scales)) console.log(row);
+  console.log('');
+}
+
+// BENCH_HUGO_ONLY=1: the whole local build as separate processes (beside Hugo, warm, at scale), and nothing else.
+if (process.env.BENCH_HUGO_ONLY === '1') {
+  await printWholeProcess();
   process.exit(0);
 }
 // BENCH_SENDING_ONLY=1: the sending part alone (its peak-memory figures are then this part's, not the feeds' builds').
@@ -151,6 +202,7 @@ for (const row of bundleRows) console.log(row);
 console.log('');
 // BENCH_BUNDLES_ONLY=1 stops here.
 if (process.env.BENCH_BUNDLES_ONLY === '1') process.exit(0);
+if (process.env.BENCH_DIGEST_ONLY !== '1') await printWholeProcess();
 const apiRows = await benchApi();
 console.log('| subscriber API | figure |\n| --- | --- |');
 for (const row of apiRows) console.log(row);
