@@ -79,26 +79,31 @@ function latestDate(items: readonly FeedItem[]): Date | undefined {
   return latest;
 }
 
-/**
- * The ids of the articles some output of the site shows: each feed's newest `itemLimit` and the front page's
- * headlines. Only these need more than their facts; `renderSite` is given them rendered.
- */
-export function shownIds(selected: readonly ArticleFacts[], config: SiteConfig): Set<string> {
+/** Which feeds there are and which articles each output shows: made once per build, before anything is rendered. */
+export interface SitePlan {
+  newestFirst: ArticleFacts[];
+  channels: Channel[];
+  /** The ids of the articles some output shows: each feed's newest `itemLimit` and the front page's headlines. */
+  shown: Set<string>;
+}
+
+export function planSite(selected: readonly ArticleFacts[], config: SiteConfig): SitePlan {
   const newestFirst = [...selected].sort(byNewest);
-  const ids = new Set(newestFirst.slice(0, FRONT_PAGE_HEADLINES).map((article) => article.id));
-  for (const channel of planChannels(newestFirst)) {
-    for (const article of channel.articles.slice(0, config.itemLimit)) ids.add(article.id);
+  const channels = planChannels(newestFirst);
+  const shown = new Set(newestFirst.slice(0, FRONT_PAGE_HEADLINES).map((article) => article.id));
+  for (const channel of channels) {
+    for (const article of channel.articles.slice(0, config.itemLimit)) shown.add(article.id);
   }
-  return ids;
+  return { newestFirst, channels, shown };
 }
 
 /**
- * Renders the whole site from the selection's facts and the shown articles (`shownIds`) rendered. Equal selection (in
- * any order) and config give byte-identical outputs; `now` only dates a feed that has no items (there is no item date
- * to take, and 1970 would be a lie), and holds back edits dated after it.
+ * Renders the whole site from its plan and the shown articles (`plan.shown`) rendered. Equal selection (in any order)
+ * and config give byte-identical outputs; `now` only dates a feed that has no items (there is no item date to take,
+ * and 1970 would be a lie), and holds back edits dated after it.
  */
 export function renderSite(
-  selected: readonly ArticleFacts[],
+  plan: SitePlan,
   shown: ReadonlyMap<string, RenderedArticle>,
   config: SiteConfig,
   options: { now: Date; digestIssues?: readonly IssueSummary[] },
@@ -121,8 +126,8 @@ export function renderSite(
   const feeds: PublishedFeed[] = [];
   const channelOutputs: Output[][] = [];
 
-  const newestFirst = [...selected].sort(byNewest);
-  for (const channel of planChannels(newestFirst)) {
+  const { newestFirst, channels } = plan;
+  for (const channel of channels) {
     const shown = channel.articles.slice(0, config.itemLimit).map(itemFor);
     const { title, description } = titleOf(channel, config);
     const links = linksOf(channel, config.baseUrl);

@@ -6,7 +6,7 @@ import type { IssueSummary } from '../core/digest/issue.ts';
 import { StorageError } from '../core/errors.ts';
 import { type Selection, type Skipped, selectArticles } from '../core/select.ts';
 import type { ShrinkRefusal } from '../core/shrink.ts';
-import { FILE_NAMES, renderSite, shownIds } from '../core/site.ts';
+import { FILE_NAMES, planSite, renderSite, type SitePlan } from '../core/site.ts';
 import { type BuildSummary, emptySkipped } from '../core/summary.ts';
 import type { Storage } from '../storage/port.ts';
 import { readDigestState } from './digest-state.ts';
@@ -86,9 +86,9 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
         : {}),
     }));
   progress?.({ step: 'rendering' });
-  const { selection, shown, lost } = await selectShown(loaded, config, request.now);
+  const { selection, plan, shown, lost } = await selectShown(loaded, config, request.now);
   const digestIssues = config.digest && request.digestState ? await readIssues(request.digestState) : [];
-  const { outputs, feeds } = renderSite(selection.selected, shown, config, { now: request.now, digestIssues });
+  const { outputs, feeds } = renderSite(plan, shown, config, { now: request.now, digestIssues });
   progress?.({ step: 'writing' });
   const published = await publishOutputs(request.destination, outputs, {
     published: selection.selected.length,
@@ -142,13 +142,14 @@ async function selectShown(
   loaded: LoadedArticles,
   config: SiteConfig,
   now: Date,
-): Promise<{ selection: Selection; shown: Map<string, RenderedArticle>; lost: Rejection[] }> {
+): Promise<{ selection: Selection; plan: SitePlan; shown: Map<string, RenderedArticle>; lost: Rejection[] }> {
   let articles: readonly ArticleFacts[] = loaded.articles;
   const lost: Rejection[] = [];
   for (;;) {
     const selection = selectArticles(articles, { now, minQuality: config.minQuality });
-    const result = await loaded.details.rendered(shownIds(selection.selected, config));
-    if (result.lost.length === 0) return { selection, shown: result.found, lost };
+    const plan = planSite(selection.selected, config);
+    const result = await loaded.details.rendered(plan.shown);
+    if (result.lost.length === 0) return { selection, plan, shown: result.found, lost };
     lost.push(...result.lost);
     const gone = new Set(result.lost.map((rejection) => rejection.file));
     articles = articles.filter((article) => !gone.has(article.file));

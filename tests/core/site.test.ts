@@ -3,7 +3,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { itemId } from '../../functions/core/feeds/items.ts';
 import { renderArticle } from '../../functions/core/markdown.ts';
-import { CONTENT_TYPES, isChannelFeedKey, type Output, renderSite } from '../../functions/core/site.ts';
+import { CONTENT_TYPES, isChannelFeedKey, type Output, planSite, renderSite } from '../../functions/core/site.ts';
 import { makeArticle } from '../support/article.ts';
 import { testConfig } from '../support/site-config.ts';
 import { canonicalXml, strictXmlErrors, validateAtom, validateJsonFeed } from '../support/validators.ts';
@@ -20,7 +20,8 @@ const NOW = new Date('2026-11-24T12:00:00Z');
 
 function render(articles = [makeArticle('a')], overrides: Record<string, unknown> = {}) {
   const shown = new Map(articles.map((article) => [article.id, renderArticle(article)]));
-  const { outputs, feeds } = renderSite(articles, shown, testConfig(overrides), { now: NOW });
+  const config = testConfig(overrides);
+  const { outputs, feeds } = renderSite(planSite(articles, config), shown, config, { now: NOW });
   const byKey = new Map(outputs.map((o) => [o.key, o]));
   const get = (key: string): Output => {
     const output = byKey.get(key);
