@@ -5,6 +5,7 @@ import pMap from 'p-map';
 import {
   type Article,
   type ArticleFacts,
+  detached,
   type FieldProblem,
   factsOf,
   LIMITS,
@@ -226,6 +227,16 @@ export async function loadArticles(
   };
   const toFetch = listed.filter(({ key, version, size }) => !oversized(size) && !known(key, version)).length;
   let fetched = 0;
+  // One copy of each topic, category and provider text for all the facts (they repeat across thousands of articles).
+  const labels = new Map<string, string>();
+  const label = (value: string) => {
+    let copy = labels.get(value);
+    if (copy === undefined) {
+      copy = detached(value);
+      labels.set(copy, copy);
+    }
+    return copy;
+  };
   const mayShow = options.mayShow ?? (() => true);
   const freshLimit = options.freshLimit ?? FRESH_LIMIT;
   const fresh = new Map<string, Article>();
@@ -261,7 +272,7 @@ export async function loadArticles(
       const result: CachedResult | Rejection =
         !('ok' in parsed) || !parsed.ok
           ? parsed
-          : { ok: true, article: factsOf(parsed.article), warnings: parsed.warnings };
+          : { ok: true, article: factsOf(parsed.article, label), warnings: parsed.warnings };
       if ('ok' in parsed && parsed.ok) keepFresh(parsed.article);
       if ('ok' in result) parsedSoFar.set(key, { version, result });
       await maybeCheckpoint();

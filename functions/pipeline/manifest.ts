@@ -3,7 +3,9 @@
 // With it a run lists the source and fetches only new or changed objects, and renders no unchanged article again. It is kept gzipped in a private state
 // location and written last, after every output: a run that dies early leaves the previous manifest, so the next run
 // re-reads whatever changed since and repairs every output.
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import {
   ARTICLE_MODEL_VERSION,
@@ -105,20 +107,33 @@ export async function readManifest(state: Storage, source: string): Promise<Mani
   return { manifest: { source, entries } };
 }
 
-/** Serializes deterministically (keys sorted), so an unchanged manifest is byte-identical and is not rewritten. */
-export function encodeManifest(manifest: Manifest): Uint8Array {
-  const entries = Object.fromEntries([...manifest.entries.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
-  const json = JSON.stringify({
-    format: MANIFEST_FORMAT,
-    model: ARTICLE_MODEL_VERSION,
-    source: manifest.source,
-    entries,
+/**
+ * Serializes deterministically (keys sorted), so an unchanged manifest is byte-identical and is not rewritten. The
+ * JSON is compressed as it is made, a thousand entries at a time: at 100,000 articles the whole text (tens of MB,
+ * twice over as a string and as bytes) is never in memory at once.
+ */
+export async function encodeManifest(manifest: Manifest): Promise<Uint8Array> {
+  const keys = [...manifest.entries.keys()].sort();
+  const header = JSON.stringify({ format: MANIFEST_FORMAT, model: ARTICLE_MODEL_VERSION, source: manifest.source });
+  async function* json() {
+    yield `${header.slice(0, -1)},"entries":{`;
+    for (let start = 0; start < keys.length; start += 1000) {
+      const part = keys.slice(start, start + 1000).map((key) => {
+        return `${JSON.stringify(key)}:${JSON.stringify(manifest.entries.get(key))}`;
+      });
+      yield `${start > 0 ? ',' : ''}${part.join(',')}`;
+    }
+    yield '}}';
+  }
+  const compressed: Buffer[] = [];
+  await pipeline(Readable.from(json()), createGzip(), async (chunks: AsyncIterable<Buffer>) => {
+    for await (const chunk of chunks) compressed.push(chunk);
   });
-  return gzipSync(json);
+  return Buffer.concat(compressed);
 }
 
 export async function writeManifest(state: Storage, manifest: Manifest): Promise<'written' | 'unchanged'> {
-  return state.write(MANIFEST_KEY, encodeManifest(manifest), {
+  return state.write(MANIFEST_KEY, await encodeManifest(manifest), {
     contentType: 'application/json',
     cacheControl: 'no-store',
   });
