@@ -6,6 +6,8 @@ import { Construct } from 'constructs';
 export interface ContentStoreProps {
   /** Folder of the articles in the bucket, e.g. `articles/` ('' for the whole bucket). */
   prefix: string;
+  /** Where S3 writes the bucket's server access logs (who uploaded, overwrote or deleted which article). */
+  accessLogs: { bucket: s3.IBucket; prefix: string };
 }
 
 export class ContentStore extends Construct {
@@ -24,6 +26,8 @@ export class ContentStore extends Construct {
       enforceSSL: true,
       versioned: true,
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
+      serverAccessLogsBucket: props.accessLogs.bucket,
+      serverAccessLogsPrefix: props.accessLogs.prefix,
       // Articles are the newsroom's data: never deleted with the stack.
       removalPolicy: RemovalPolicy.RETAIN,
     });

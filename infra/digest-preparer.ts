@@ -1,8 +1,9 @@
 // The digest preparer: an EventBridge Scheduler schedule at the issue's weekday and hour, in the digest's time zone,
 // runs one function that prepares the week's issue (web copy, archive, feeds) into the site bucket. Its state lives
 // in a retained, versioned bucket: losing it would renumber issues and repeat articles.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -12,8 +13,9 @@ import { TimeZone } from 'aws-cdk-lib/core';
 import { Construct } from 'constructs';
 import { parseSiteConfig } from '../functions/core/config.ts';
 import { ENV } from '../functions/env.ts';
+import { grantBucketAccess } from './bucket-access.ts';
 import type { ContentStore } from './content-store.ts';
-import type { FeedBuilder } from './feed-builder.ts';
+import { FEED_BUILDER_STATE_PREFIX, type FeedBuilder } from './feed-builder.ts';
 import { handlerFunction } from './handler-function.ts';
 import type { PublicSite } from './public-site.ts';
 import type { SubscriberTables } from './subscriber-tables.ts';
@@ -27,6 +29,9 @@ export interface DigestPreparerProps {
   siteConfig: unknown;
   cacheControl: string;
 }
+
+/** Where the digest keeps its state in its bucket (functions/pipeline/digest-state.ts, functions/sending/control.ts). */
+export const DIGEST_STATE_PREFIX = 'digest/';
 
 const WEEKDAYS = {
   monday: 'MON',
@@ -56,6 +61,9 @@ export class DigestPreparer extends Construct {
       versioned: true,
       // Not a cache: kept when the stack goes, and every version of the state can be restored.
       removalPolicy: RemovalPolicy.RETAIN,
+      // Who paused, cancelled or changed an issue's state, and when.
+      serverAccessLogsBucket: props.site.logBucket,
+      serverAccessLogsPrefix: 's3/digest-state/',
     });
 
     this.function = handlerFunction(this, 'Function', {
@@ -74,10 +82,28 @@ export class DigestPreparer extends Construct {
         [ENV.cacheControl]: props.cacheControl,
       },
     });
-    props.content.bucket.grantRead(this.function);
-    props.site.bucket.grantReadWrite(this.function);
-    props.feeds.stateBucket.grantRead(this.function);
-    this.stateBucket.grantReadWrite(this.function);
+    grantBucketAccess(this.function, props.content.bucket, props.content.prefix, ['read'], 'the articles it reads');
+    // The issue's web copy, the archive and the digest feeds, beside the feed builder's outputs (never deleted).
+    grantBucketAccess(this.function, props.site.bucket, props.site.prefix, ['read', 'write'], 'the archive it writes');
+    grantBucketAccess(
+      this.function,
+      props.feeds.stateBucket,
+      FEED_BUILDER_STATE_PREFIX,
+      ['read'],
+      "the feed builder's manifest, read only",
+    );
+    grantBucketAccess(this.function, this.stateBucket, DIGEST_STATE_PREFIX, ['read', 'write'], 'the digest state');
+
+    // The schedule's own role (not the stack-wide one the target would make), so what it may do is said here.
+    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'Lets the weekly schedule invoke the digest preparer',
+    });
+    Validations.of(scheduleRole).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${Stack.of(this).resolve((this.function.node.defaultChild as lambda.CfnFunction).logicalId)}.Arn>:*]`,
+      reason:
+        'The scheduler target grants InvokeFunction on the function and its versions (ARN:*); the schedule invokes the unqualified function, and the role can invoke nothing else',
+    });
 
     // Five minutes after the hour, so an article scheduled for the hour itself is in; the event carries the
     // scheduled time, which the function takes as "now", so a retried run prepares the same week's issue.
@@ -92,6 +118,7 @@ export class DigestPreparer extends Construct {
       target: new schedulerTargets.LambdaInvoke(this.function, {
         input: scheduler.ScheduleTargetInput.fromObject({ time: scheduler.ContextAttribute.scheduledTime }),
         retryAttempts: 3,
+        role: scheduleRole,
       }),
     });
   }
@@ -106,5 +133,12 @@ export class DigestPreparer extends Construct {
     iam.Grant.addToPrincipal({ grantee: this.function, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
     // The day's quota, to log how many days the issue takes; GetSendQuota has no resource to limit it to.
     iam.Grant.addToPrincipal({ grantee: this.function, actions: ['ses:GetSendQuota'], resourceArns: ['*'] });
+    if (this.function.role) {
+      Validations.of(this.function.role).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Only ses:GetSendQuota, an account-level read that has no resource type in IAM, so it can only be granted on *',
+      });
+    }
   }
 }

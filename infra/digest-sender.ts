@@ -2,8 +2,7 @@
 // batches off it, at most digest.sending.maxConcurrency at once, each at its share of the account's SES rate
 // (functions/sending/rate.ts). A batch that fails comes back after the visibility timeout; one that keeps failing waits
 // in the dead-letter queue with its recipients intact. The ledger makes every redelivery safe: no one gets an issue twice.
-import { Duration } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -12,7 +11,10 @@ import { Construct } from 'constructs';
 import { parseSiteConfig } from '../functions/core/config.ts';
 import { ENV } from '../functions/env.ts';
 import { senderRate } from '../functions/sending/rate.ts';
+import { grantBucketAccess } from './bucket-access.ts';
 import { SQS_MIN_CONCURRENCY } from './concurrency.ts';
+import { DIGEST_STATE_PREFIX } from './digest-preparer.ts';
+import { acknowledgeSqsSourceDestination } from './feed-builder.ts';
 import { handlerFunction } from './handler-function.ts';
 import type { MailIdentity } from './mail-identity.ts';
 import type { SubscriberTables } from './subscriber-tables.ts';
@@ -77,6 +79,11 @@ export class DigestSender extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    Validations.of(this.deadLetters).acknowledge({
+      id: 'Serverless::Serverless-SQSRedrivePolicy',
+      reason:
+        'This is a dead-letter queue: nothing consumes it, its batches wait for an operator to redrive them (the DigestSenderDeadLetters alarm), so a dead-letter queue of its own would never receive anything',
+    });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -109,16 +116,13 @@ export class DigestSender extends Construct {
       'dynamodb:DeleteItem',
     );
     // The issue's copy and control file (digest/…); listing lets a missing control file answer 404, not 403.
-    iam.Grant.addToPrincipal({
-      grantee: this.function,
-      actions: ['s3:GetObject'],
-      resourceArns: [props.stateBucket.arnForObjects('digest/*')],
-    });
-    iam.Grant.addToPrincipal({
-      grantee: this.function,
-      actions: ['s3:ListBucket'],
-      resourceArns: [props.stateBucket.bucketArn],
-    });
+    grantBucketAccess(
+      this.function,
+      props.stateBucket,
+      DIGEST_STATE_PREFIX,
+      ['read'],
+      "the issue's copy and its control file, read only",
+    );
     props.mail.grantSendRawEmail(this.function);
     props.keyring.grantReadTo(this.function);
 
@@ -130,5 +134,6 @@ export class DigestSender extends Construct {
         reportBatchItemFailures: true,
       }),
     );
+    acknowledgeSqsSourceDestination(this.function);
   }
 }

@@ -33,12 +33,15 @@ export class NewsfeedsStack extends Stack {
   constructor(scope: Construct, id: string, props: NewsfeedsStackProps) {
     super(scope, id, props);
     this.alarms = new Alarms(this, 'Alarms', { email: props.alarmEmail });
-    const content = new ContentStore(this, 'Content', { prefix: props.contentPrefix });
     const siteSettings = parseSiteConfig(props.siteConfig, 'siteConfig');
     const site = new PublicSite(this, 'Site', {
       baseUrl: siteSettings.baseUrl,
       apiUrl: siteSettings.digest?.apiUrl,
       domain: props.domain,
+    });
+    const content = new ContentStore(this, 'Content', {
+      prefix: props.contentPrefix,
+      accessLogs: { bucket: site.logBucket, prefix: 's3/content/' },
     });
     const feeds = new FeedBuilder(this, 'FeedBuilder', {
       content,

@@ -72,6 +72,9 @@ function actionsOf(template: Template, functionPrefix: string): string[] {
   );
 }
 
+/** What every function may do with its own log group (infra/handler-function.ts): no managed policy. */
+const OWN_LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+
 const SQS_CONSUME = [
   'sqs:ChangeMessageVisibility',
   'sqs:DeleteMessage',
@@ -237,6 +240,7 @@ describe('the newsletter in the CDK app', () => {
           'ses:SendRawEmail',
           secretRead,
           ...SQS_CONSUME,
+          ...OWN_LOGS,
         ].sort(),
       );
     });
@@ -251,20 +255,21 @@ describe('the newsletter in the CDK app', () => {
           's3:GetObject',
           'ses:SendRawEmail',
           secretRead,
+          ...OWN_LOGS,
         ].sort(),
       );
     });
 
-    it('the feedback handler: read and save a subscriber, read the keyring', () => {
+    it('the feedback handler: read and save a subscriber, read the keyring, park a failed event', () => {
       expect(actionsOf(template, 'NewsletterFeedbackFunction').sort()).toEqual(
-        ['dynamodb:GetItem', 'dynamodb:PutItem', secretRead].sort(),
+        ['dynamodb:GetItem', 'dynamodb:PutItem', secretRead, 'sqs:SendMessage', ...OWN_LOGS].sort(),
       );
     });
 
     it('the preparer: query confirmed subscribers, queue batches, read the send quota; never the keyring', () => {
       const actions = actionsOf(template, 'DigestFunction');
       // Its bucket grants are the DigestPreparer's own (infra/digest-preparer.ts); these are what sending adds.
-      const added = actions.filter((a) => !a.startsWith('s3:') && !a.startsWith('sqs:Receive'));
+      const added = actions.filter((a) => !a.startsWith('s3:') && !a.startsWith('logs:'));
       expect(added.sort()).toEqual(['dynamodb:Query', 'ses:GetSendQuota', 'sqs:SendMessage']);
       expect(actions).not.toContain(secretRead);
     });
