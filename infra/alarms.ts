@@ -11,7 +11,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { DigestPreparer } from './digest-preparer.ts';
 import type { FeedBuilder } from './feed-builder.ts';
+import type { Newsletter } from './newsletter.ts';
 
 export interface AlarmsProps {
   /** Where alarms are mailed; SNS sends a confirmation link first. Absent: subscribe to the topic by hand. */
@@ -25,6 +27,15 @@ export interface AlarmsProps {
  */
 export const SES_BOUNCE_RATE_ALARM = 0.04;
 export const SES_COMPLAINT_RATE_ALARM = 0.0008;
+
+/**
+ * The send queue's oldest batch may legitimately wait this long. The planner queues a whole issue at once and the
+ * senders take it off at the configured rate (digest.sending.ratePerSecond: 14/s sends 50,000 in an hour, a million
+ * in 20 hours); when SES's daily quota is spent the rest waits for its rolling 24-hour window. So a healthy send's
+ * oldest batch is at most about a day old; older means no sender is taking batches (paused and forgotten, the event
+ * source disabled, every run failing), or a list larger than a day's quota (DigestSendQuotaExhausted says so too).
+ */
+export const SEND_QUEUE_AGE_ALARM = Duration.hours(25);
 
 /** A run this close to its timeout is a warning: the next, slightly larger one fails. */
 const NEAR_TIMEOUT = 0.8;
@@ -214,6 +225,78 @@ export class Alarms extends Construct {
           'feed builder once with {"allowShrink": true}.',
       },
     );
+  }
+
+  /**
+   * The newsletter: the weekly preparer (failures, runs near its timeout), the senders (failures, parked batches, a
+   * stalled send queue, a send stopped by the daily quota), the SES feedback handler and the subscriber API.
+   */
+  watchNewsletter(digest: DigestPreparer, newsletter: Newsletter): void {
+    const preparer = digest.function.functionName;
+    this.watchFunction('DigestPreparer', digest.function, {
+      nearTimeout: true,
+      advice:
+        "this week's issue may not be prepared or planned: fix the cause, then invoke the function " +
+        `${preparer} with {"time": "<the scheduled time, e.g. 2026-11-23T06:05:00Z>"} to prepare that week's issue ` +
+        '(a retry is safe: an issue is prepared once), or with {"plan": "<issue id>"} if only the planning failed.',
+    });
+    const sender = newsletter.sender;
+    this.watchFunction('DigestSender', sender.function, {
+      advice:
+        'a failed batch returns to the send queue and is retried; the ledger keeps anyone from getting an issue ' +
+        'twice. Look for "digest batch failed" (SES refusing the identity or the configuration set, a missing issue ' +
+        'copy in the digest state bucket, a DynamoDB outage).',
+    });
+    this.watchDeadLetters(
+      'DigestSender',
+      sender.deadLetters,
+      'each message is a batch of up to 100 recipients who did not get the issue. Fix the cause (the ' +
+        'DigestSenderErrors alarm, the sender log), then redrive the dead-letter queue to the send queue (SQS ' +
+        'console: "Start DLQ redrive"); the ledger skips anyone already sent to. To drop the issue instead: npm run ' +
+        'digest -- cancel <issue id>, then purge the dead-letter queue.',
+    );
+    this.watchQueueAge(
+      'DigestSend',
+      sender.queue,
+      SEND_QUEUE_AGE_ALARM,
+      'a batch has waited over a day. If the issue is paused (npm run digest -- status), resume or cancel it. If ' +
+        'the DigestSendQuotaExhausted alarm fired too, the list is larger than a day of SES quota: it goes on as the ' +
+        'quota allows; ask AWS to raise the SES sending quota for large lists. Otherwise check the sender: its ' +
+        "errors alarm, its event source mapping (enabled?) and the function's Throttles metric.",
+    );
+    this.watchLogLine(
+      'DigestSendQuotaExhausted',
+      sender.function.logGroup,
+      logs.FilterPattern.stringValue('$.code', '=', 'DailyQuotaExhausted'),
+      {
+        meaning:
+          "SES's daily sending quota is spent: the digest stopped sending, and the remaining batches wait in the " +
+          'send queue until the rolling 24-hour window allows more. Nothing is lost and no one gets an issue twice.',
+        advice:
+          'nothing, if a late delivery for the rest is acceptable. For lists larger than the quota, request a higher ' +
+          'SES sending quota (Service Quotas, SES, "Sending quota"; the SES sandbox allows 200 a day) and set ' +
+          'sendRatePerSecond to the new rate.',
+      },
+    );
+    const feedback = newsletter.feedback;
+    this.watchFunction('MailFeedback', feedback.function, {
+      advice:
+        'a bounce or complaint was not applied, so that address may be mailed again: look for the error in the ' +
+        'log; EventBridge and Lambda retry, then the event waits in the MailFeedback dead-letter queue.',
+    });
+    this.watchDeadLetters(
+      'MailFeedback',
+      feedback.deadLetters,
+      'each message is an SES bounce, complaint, reject or delivery event that was not applied. Fix the cause (the ' +
+        "MailFeedbackErrors alarm), then apply each by invoking the feedback function with the message's body (the " +
+        'event as EventBridge delivered it), and delete it; a complaint not applied means that address is still mailed.',
+    );
+    this.watchFunction('SubscriberApi', newsletter.api.function, {
+      advice:
+        'sign-ups, confirmations, unsubscribes or preference changes failed with a 5xx answer (unsubscribing must ' +
+        'work: it is the law). Look for the error in the log and in the API access log (status 5xx); the reader may ' +
+        'try again, nothing is queued.',
+    });
   }
 
   private add(

@@ -69,6 +69,7 @@ export class NewsfeedsStack extends Stack {
         ...(props.mail ? { mail: props.mail } : {}),
       });
       site.addApi(newsletter.api.httpApi);
+      this.alarms.watchNewsletter(digest, newsletter);
     }
     addConcurrencyBudgetCheck(this, props.accountConcurrency);
     new CfnOutput(this, 'ContentUpload', {

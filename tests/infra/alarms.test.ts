@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
-import { Alarms } from '../../infra/alarms.ts';
+import { Alarms, SEND_QUEUE_AGE_ALARM } from '../../infra/alarms.ts';
 import { NewsfeedsStack } from '../../infra/stack.ts';
 import { testApp } from '../support/cdk-app.ts';
 
@@ -184,6 +184,69 @@ describe('the stack’s alarms', () => {
       LogGroupName: { Ref: Match.stringLikeRegexp('^FeedBuilderFunctionLogs') },
       FilterPattern: '{ $.code = "ShrinkRefused" }',
     });
+  });
+
+  it('watch the newsletter: preparer, senders, send queue, daily quota, feedback and subscriber API', () => {
+    expect(Object.keys(byName)).toEqual(
+      expect.arrayContaining([
+        'DigestPreparerErrors',
+        'DigestPreparerNearTimeout',
+        'DigestSenderErrors',
+        'DigestSenderDeadLetters',
+        'DigestSendQueueAge',
+        'DigestSendQuotaExhausted',
+        'MailFeedbackErrors',
+        'MailFeedbackDeadLetters',
+        'SubscriberApiErrors',
+      ]),
+    );
+    const dimension = (name: string) => byName[name]?.Dimensions;
+    const fn = (prefix: RegExp) => [{ Name: 'FunctionName', Value: { Ref: expect.stringMatching(prefix) } }];
+    const queue = (prefix: RegExp) => [
+      { Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(prefix), 'QueueName'] } },
+    ];
+    expect(dimension('DigestPreparerErrors')).toEqual(fn(/^DigestFunction/));
+    expect(dimension('DigestSenderErrors')).toEqual(fn(/^NewsletterSenderFunction/));
+    expect(dimension('MailFeedbackErrors')).toEqual(fn(/^NewsletterFeedbackFunction/));
+    expect(dimension('SubscriberApiErrors')).toEqual(fn(/^NewsletterApiFunction/));
+    expect(dimension('DigestSenderDeadLetters')).toEqual(queue(/^NewsletterSenderDeadLetters/));
+    expect(dimension('MailFeedbackDeadLetters')).toEqual(queue(/^NewsletterFeedbackDeadLetters/));
+    expect(dimension('DigestSendQueueAge')).toEqual(queue(/^NewsletterSenderQueue/));
+  });
+
+  it('give the preparer 80% of its 15 minutes and a send a day before the queue counts as stalled', () => {
+    // 80% of 900 s, in milliseconds.
+    expect(byName.DigestPreparerNearTimeout?.Threshold).toBe(720000);
+    expect(SEND_QUEUE_AGE_ALARM.toHours()).toBe(25);
+    expect(byName.DigestSendQueueAge).toMatchObject({
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Statistic: 'Maximum',
+      Threshold: 25 * 3600,
+    });
+  });
+
+  it('count the sender’s DailyQuotaExhausted log line, the code it logs when SES’s daily quota is spent', () => {
+    // The field and value functions/handlers/send-digest.ts writes.
+    expect(readFileSync('functions/handlers/send-digest.ts', 'utf8')).toContain("{ code: 'DailyQuotaExhausted' }");
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: { Ref: Match.stringLikeRegexp('^NewsletterSenderFunctionLogs') },
+      FilterPattern: '{ $.code = "DailyQuotaExhausted" }',
+      MetricTransformations: [
+        { MetricNamespace: 'Newsfeeds/Test', MetricName: 'DigestSendQuotaExhausted', MetricValue: '1' },
+      ],
+    });
+    expect(byName.DigestSendQuotaExhausted).toMatchObject({
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+    });
+  });
+
+  it('say in each description what the alarm means and what to do', () => {
+    for (const [name, alarm] of Object.entries(byName)) {
+      expect(JSON.stringify(alarm.AlarmDescription), name).toMatch(/What to do: \S/);
+    }
+    expect(JSON.stringify(byName.DigestSenderDeadLetters?.AlarmDescription)).toContain('Start DLQ redrive');
+    expect(JSON.stringify(byName.DigestSendQuotaExhausted?.AlarmDescription)).toContain('sending quota');
   });
 
   it('go to the alarm email', () => {

@@ -19,7 +19,9 @@ const stack = new NewsfeedsStack(testApp(), 'Test', {
   cacheControl: 'public, max-age=300',
 });
 const template = Template.fromStack(stack);
-const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+/** A template resource as the assertions module types it (its properties are any JSON). */
+type Resource = ReturnType<Template['findResources']>[string];
+const resources = template.toJSON().Resources as Record<string, Resource>;
 
 /** This app's functions (handlerFunction sets NODE_OPTIONS), not CDK's own deploy-time handlers. */
 const functions = Object.entries(resources).filter(
