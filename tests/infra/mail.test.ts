@@ -1,6 +1,6 @@
 // The digest's subscribers and mail in the CDK app (infra/newsletter.ts and its constructs): what the synthesized
-// template holds, the concurrency arithmetic, least-privilege IAM per function, and the bundled API and sender
-// functions run as Lambda would run them, against the stand-ins (and a Secrets Manager stand-in for the keyring).
+// template holds, the concurrency arithmetic, least-privilege IAM per function, and the bundled API, sender and SES
+// feedback functions run as Lambda would run them, against the stand-ins (and a Secrets Manager stand-in for the keyring).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { ENV } from '../../functions/env.ts';
 import { issueArticlesKey } from '../../functions/pipeline/digest-state.ts';
 import { DynamoSubscriberStore } from '../../functions/subscribers/dynamo-store.ts';
+import { isSuppressed } from '../../functions/subscribers/lifecycle.ts';
 import { NEW_ACCOUNT_CONCURRENCY, ROOM_FOR_DIRECT_INVOCATIONS } from '../../infra/concurrency.ts';
 import { SENDER_TIMEOUT, senderBatchSize } from '../../infra/digest-sender.ts';
 import { NewsfeedsStack } from '../../infra/stack.ts';
@@ -566,8 +567,49 @@ describe('the newsletter in the CDK app', () => {
         expect(mails[0]?.body.text).toContain('Bundled sender story');
       }
     });
+
+    it('the feedback handler suppresses a hard-bounced subscriber from an EventBridge SES event', async () => {
+      const assetDir = assetDirOf(app.synth().directory, template, 'NewsletterFeedbackFunction');
+      const documents = testDocumentClient();
+      const table = await newSubscriberTable(documents);
+      const store = new DynamoSubscriberStore(documents, table);
+      const address = `bounced-${Date.now()}@example.com`;
+      await confirmedSubscriber(store, address);
+      // SES's own sample of a bounce as the rule delivers it, addressed to this subscriber.
+      const sample = readFileSync('tests/subscribers/fixtures/ses-events/eventbridge-bounce.json', 'utf8');
+      const event = JSON.parse(sample.replaceAll('recipient@example.com', address));
+      const result = await runBundle(
+        assetDir,
+        {
+          [ENV.subscriberTable]: table,
+          [ENV.signingKeysSecretArn]: ARN,
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        },
+        event,
+      );
+      expect(result).toMatchObject({ items: 1, suppressed: 1 });
+      expect(isSuppressed((await store.get(address))?.status)).toBe(true);
+    });
   });
 });
+
+/** A saved, confirmed subscriber (as the API would leave one after the confirmation link). */
+async function confirmedSubscriber(store: DynamoSubscriberStore, address: string): Promise<void> {
+  const at = new Date('2026-11-20T00:00:00Z');
+  await store.save(
+    {
+      address,
+      status: 'confirmed',
+      topics: [],
+      consent: { at, source: 'form' },
+      createdAt: at,
+      updatedAt: at,
+      softBounces: 0,
+      version: 1,
+    },
+    undefined,
+  );
+}
 
 /** The folder of a function's code asset in a synthesized cloud assembly (found by its zip's hash). */
 function assetDirOf(directory: string, template: Template, functionPrefix: string): string {
