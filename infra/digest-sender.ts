@@ -1,8 +1,10 @@
 // Sending the digest: the preparer plans an issue onto the send queue (batches of recipients); sender functions take
 // batches off it, at most digest.sending.maxConcurrency at once, each at its share of the account's SES rate
 // (functions/sending/rate.ts). A batch that fails comes back after the visibility timeout; one that keeps failing waits
-// in the dead-letter queue with its recipients intact. The ledger makes every redelivery safe: no one gets an issue twice.
+// in the dead-letter queue with its recipients intact; one that only has to wait is queued again by the sender. The
+// ledger makes every redelivery safe: no one gets an issue twice.
 import { Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -35,8 +37,10 @@ export const SENDER_TIMEOUT = Duration.minutes(15);
 /** The most recipients the planner puts in one message (functions/handlers/send-digest.ts accepts 100). */
 export const RECIPIENTS_PER_MESSAGE = 100;
 /**
- * Receives before a batch is parked. A batch that waits (the day's SES quota is spent, the issue is paused) comes
- * back once per visibility timeout (90 minutes) and each time counts: 50 receives are about three days of waiting.
+ * Receives before a batch is parked. Only failures count: a batch that merely waits (the day's SES quota is spent, the
+ * issue is paused) is queued again as a new, delayed message (functions/handlers/send-digest.ts). A failing batch
+ * comes back once per visibility timeout (90 minutes), so 50 receives are about three days: an SES outage, or a fix
+ * deployed within that time, needs no redrive.
  */
 export const MAX_RECEIVES = 50;
 
@@ -104,6 +108,13 @@ export class DigestSender extends Construct {
         [ENV.digestStateBucket]: props.stateBucket.bucketName,
         [ENV.siteConfig]: JSON.stringify(props.siteConfig),
       },
+    });
+    // A batch that waits for the quota or a paused issue is queued again, delayed, so waiting is not a failure.
+    this.function.addEnvironment(ENV.sendQueueUrl, this.queue.queueUrl);
+    iam.Grant.addToPrincipal({
+      grantee: this.function,
+      actions: ['sqs:SendMessage'],
+      resourceArns: [this.queue.queueArn],
     });
     // One batched read of the recipients per batch.
     props.tables.grantSubscriberItems(this.function, 'dynamodb:BatchGetItem');

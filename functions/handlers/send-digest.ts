@@ -1,9 +1,12 @@
 // The sender Lambda: the send queue (SQS) hands it batches of recipients; each is sent with sendBatch. A batch that
-// fails (SES kept failing, the daily quota is spent, the issue is paused) is reported back to SQS alone and comes
-// again after the visibility timeout; one that keeps failing ends in the dead-letter queue, recipients intact.
+// fails (SES kept failing, a bug) is reported back to SQS alone and comes again after the visibility timeout; one that
+// keeps failing ends in the dead-letter queue, recipients intact. A batch that only has to wait (the day's quota is
+// spent, the issue is paused) is queued again as a new, delayed message instead, so waiting never counts towards the
+// dead-letter queue's receive limit nor the queue's retention.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESClient } from '@aws-sdk/client-ses';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { DigestSettings, SiteConfig } from '../core/config.ts';
@@ -30,6 +33,8 @@ const Settings = z.object({
       : 'the site configuration has no "digest" section',
   ),
   [ENV.signingKeys]: keyringSetting,
+  // The send queue itself, to queue a waiting batch again; without it (local runs) a waiting batch fails back.
+  [ENV.sendQueueUrl]: z.url('the URL of the SQS send queue').optional(),
 });
 
 const SqsEvent = z.object({
@@ -39,6 +44,12 @@ const Batch = z.object({ issueId: z.string().regex(/^\d{4}-W\d{2}$/), recipients
 
 /** How long a container trusts what it read of the control file (pause takes effect within this). */
 const CONTROL_TTL_MS = 10_000;
+
+/**
+ * How long a waiting batch stays out of sight when queued again: SQS's longest message delay. While the quota is
+ * spent, a container also skips SES for this long, so a wait costs a receive and a send per batch every 15 minutes.
+ */
+export const WAIT_DELAY_SECONDS = 900;
 
 export function createSendHandler(env: Record<string, string | undefined>) {
   const settings = readSettings(Settings, env);
@@ -52,6 +63,29 @@ export function createSendHandler(env: Record<string, string | undefined>) {
   );
   // One attempt per call: deliver() retries, under the rate limiter, and counts what SES saw.
   const ses = new SESClient({ maxAttempts: 1, ...(sesEndpoint ? { endpoint: sesEndpoint } : {}) });
+  const queueUrl = settings[ENV.sendQueueUrl];
+  const sqsEndpoint = env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL;
+  const sqs = queueUrl
+    ? new SQSClient({ maxAttempts: 5, ...(sqsEndpoint ? { endpoint: sqsEndpoint } : {}) })
+    : undefined;
+  /** Until when SES's daily quota is known to be spent (this container saw it refuse). */
+  let quotaSpentUntil = 0;
+
+  /** Queues a waiting batch again, delayed; false when it cannot (no queue, SQS refused): then it fails back. */
+  async function waitAgain(body: string): Promise<boolean> {
+    if (!sqs || !queueUrl) return false;
+    try {
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, DelaySeconds: WAIT_DELAY_SECONDS }),
+      );
+      return true;
+    } catch (error) {
+      log('warn', 'digest batch could not be queued again; it fails back to the queue', {
+        error: (error as Error).name,
+      });
+      return false;
+    }
+  }
   const state = new S3Storage(new S3Client(s3ClientConfig(env)), {
     bucket: settings[ENV.digestStateBucket],
     prefix: '',
@@ -90,10 +124,11 @@ export function createSendHandler(env: Record<string, string | undefined>) {
   return async (event: unknown) => {
     const { Records } = SqsEvent.parse(event);
     const batchItemFailures: { itemIdentifier: string }[] = [];
-    let stopped: SendInterrupted | undefined;
+    let stopped: SendInterrupted | undefined = Date.now() < quotaSpentUntil ? quotaSpent() : undefined;
+    const waiting: { itemIdentifier: string; body: string }[] = [];
     for (const record of Records) {
       if (stopped) {
-        batchItemFailures.push({ itemIdentifier: record.messageId });
+        waiting.push({ itemIdentifier: record.messageId, body: record.body });
         continue;
       }
       const started = Date.now();
@@ -107,19 +142,19 @@ export function createSendHandler(env: Record<string, string | undefined>) {
           durationMs: Date.now() - started,
         });
       } catch (error) {
+        if (error instanceof SendInterrupted && (error.reason === 'quota-exhausted' || error.reason === 'paused')) {
+          // The rest of this event waits too (the quota is spent for all, a paused issue's batches arrive together).
+          waiting.push({ itemIdentifier: record.messageId, body: record.body });
+          stopped = error;
+          if (error.reason === 'quota-exhausted') quotaSpentUntil = Date.now() + WAIT_DELAY_SECONDS * 1000;
+          continue;
+        }
         batchItemFailures.push({ itemIdentifier: record.messageId });
         if (error instanceof SendInterrupted) {
-          if (error.reason === 'quota-exhausted') {
-            // Alarm on this code: the rest waits in the queue until SES's 24-hour window allows more.
-            log('error', 'digest sending stopped: daily message quota exceeded', { code: 'DailyQuotaExhausted' });
-            stopped = error;
-          } else if (error.reason === 'paused') {
-            stopped = error;
-          } else
-            log('warn', 'digest batch back to the queue', {
-              reason: error.reason,
-              message: withoutAddresses(error.message),
-            });
+          log('warn', 'digest batch back to the queue', {
+            reason: error.reason,
+            message: withoutAddresses(error.message),
+          });
         } else {
           log('error', 'digest batch failed', {
             error: (error as Error).name,
@@ -128,8 +163,30 @@ export function createSendHandler(env: Record<string, string | undefined>) {
         }
       }
     }
+    if (stopped?.reason === 'quota-exhausted') {
+      // Alarm on this code (once per event while the quota is spent): the batches wait until SES allows more.
+      log('error', 'digest sending stopped: daily message quota exceeded', { code: 'DailyQuotaExhausted' });
+    }
+    let queuedAgain = 0;
+    for (const { itemIdentifier, body } of waiting) {
+      if (await waitAgain(body)) queuedAgain += 1;
+      else batchItemFailures.push({ itemIdentifier });
+    }
+    if (stopped) {
+      log('info', 'digest batches wait', {
+        reason: stopped.reason,
+        batches: waiting.length,
+        queuedAgain,
+        delaySeconds: WAIT_DELAY_SECONDS,
+      });
+    }
     return { batchItemFailures };
   };
+}
+
+/** What a container that saw the quota spent assumes until it may try SES again. */
+function quotaSpent(): SendInterrupted {
+  return new SendInterrupted('quota-exhausted', 'Daily message quota exceeded (seen by this container)');
 }
 
 /** Lambda's entry: the keyring read from Secrets Manager (or SIGNING_KEYS), then the handler built once. */
