@@ -30,10 +30,12 @@ export const SES_COMPLAINT_RATE_ALARM = 0.0008;
 
 /**
  * The send queue's oldest batch may legitimately wait this long. The planner queues a whole issue at once and the
- * senders take it off at the configured rate (digest.sending.ratePerSecond: 14/s sends 50,000 in an hour, a million
- * in 20 hours); when SES's daily quota is spent the rest waits for its rolling 24-hour window. So a healthy send's
- * oldest batch is at most about a day old; older means no sender is taking batches (paused and forgotten, the event
- * source disabled, every run failing), or a list larger than a day's quota (DigestSendQuotaExhausted says so too).
+ * senders take it off at the configured rate (digest.sending.ratePerSecond: the default 14/s sends 50,000 in an hour,
+ * a million in 20 hours). A batch that has to wait (the daily quota is spent, the issue is paused) is queued again as
+ * a new message every 15 minutes (functions/handlers/send-digest.ts), so waiting keeps batches young. A batch older
+ * than a day therefore means no sender is taking batches at all (the event source disabled, every run failing before
+ * it reads the queue, throttled invocations), or a send slower than a day at the configured rate (at the SES
+ * sandbox's 1/s, 90,000 recipients). The daily quota has its own alarm (DigestSendQuotaExhausted).
  */
 export const SEND_QUEUE_AGE_ALARM = Duration.hours(25);
 
@@ -138,6 +140,8 @@ export class Alarms extends Construct {
     logGroup: logs.ILogGroup,
     pattern: logs.IFilterPattern,
     text: { meaning: string; advice: string },
+    /** Counted over this long (default 5 minutes): a condition logged every few minutes needs a longer period. */
+    period: Duration = PERIOD,
   ): logs.MetricFilter {
     const filter = new logs.MetricFilter(this, `${label}Filter`, {
       logGroup,
@@ -147,7 +151,7 @@ export class Alarms extends Construct {
       metricValue: '1',
     });
     this.add(label, {
-      metric: filter.metric({ period: PERIOD, statistic: cloudwatch.Stats.SUM }),
+      metric: filter.metric({ period, statistic: cloudwatch.Stats.SUM }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       description: `${text.meaning} What to do: ${text.advice}`,
@@ -259,10 +263,11 @@ export class Alarms extends Construct {
       'DigestSend',
       sender.queue,
       SEND_QUEUE_AGE_ALARM,
-      'a batch has waited over a day. If the issue is paused (npm run digest -- status), resume or cancel it. If ' +
-        'the DigestSendQuotaExhausted alarm fired too, the list is larger than a day of SES quota: it goes on as the ' +
-        'quota allows; ask AWS to raise the SES sending quota for large lists. Otherwise check the sender: its ' +
-        "errors alarm, its event source mapping (enabled?) and the function's Throttles metric.",
+      'a batch has not been taken off the queue for over a day (a batch that waits for the quota or a pause is ' +
+        "queued again and stays young). Check the sender: its event source mapping (enabled?), the function's " +
+        'Errors and Throttles metrics, the DigestSenderErrors alarm. If digest.sending.ratePerSecond is low (the SES ' +
+        'sandbox allows 1 a second), a large list legitimately takes longer: leave the sandbox and set ' +
+        'sendRatePerSecond to the account rate.',
     );
     this.watchLogLine(
       'DigestSendQuotaExhausted',
@@ -277,6 +282,9 @@ export class Alarms extends Construct {
           'SES sending quota (Service Quotas, SES, "Sending quota"; the SES sandbox allows 200 a day) and set ' +
           'sendRatePerSecond to the new rate.',
       },
+      // Logged each time waiting batches come back (every 15 minutes): an hour keeps the alarm on for the whole wait
+      // instead of mailing ALARM and OK every quarter of an hour.
+      Duration.hours(1),
     );
     const feedback = newsletter.feedback;
     this.watchFunction('MailFeedback', feedback.function, {

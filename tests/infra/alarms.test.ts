@@ -235,9 +235,11 @@ describe('the stack’s alarms', () => {
         { MetricNamespace: 'Newsfeeds/Test', MetricName: 'DigestSendQuotaExhausted', MetricValue: '1' },
       ],
     });
+    // Counted per hour: the waiting batches come back (and log it) every 15 minutes, so the alarm stays on.
     expect(byName.DigestSendQuotaExhausted).toMatchObject({
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       Threshold: 1,
+      Period: 3600,
     });
   });
 
