@@ -4,8 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { type App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { parseSiteConfigText } from '../functions/core/config.ts';
+import { parseSiteConfig, parseSiteConfigText } from '../functions/core/config.ts';
 import { ConfigError } from '../functions/core/errors.ts';
+import type { MailSettings } from './newsletter.ts';
 import { type DeploySettings, withDeploySettings } from './settings.ts';
 import { SiteCertificateStack } from './site-certificate.ts';
 import { NewsfeedsStack } from './stack.ts';
@@ -53,10 +54,30 @@ export function addDeployment(
     cacheControl: settings.cacheControl,
     ...(domain ? { domain: { ...domain, certificate: certificateStack?.certificate } } : {}),
     ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
+    ...mailOf(settings, siteConfig),
+    ...(settings.accountConcurrency ? { accountConcurrency: settings.accountConcurrency } : {}),
     crossRegionReferences: certificateStack !== undefined,
     env,
   });
   return { stack, ...(certificateStack ? { certificateStack } : {}) };
+}
+
+/**
+ * The digest's mail settings: the sending domain and DMARC as set, and the site's hosted zone when the sending domain
+ * (by default the domain of digest.from.address) is in it, so its DNS records are created there too.
+ */
+function mailOf(settings: DeploySettings, siteConfig: unknown): { mail?: MailSettings } {
+  const from = parseSiteConfig(siteConfig, 'siteConfig').digest?.from.address;
+  if (!from) return {};
+  const domain = (settings.mail?.domain ?? from.split('@').at(-1) ?? '').toLowerCase();
+  const zone = settings.domain?.hostedZone;
+  const inZone = zone && (domain === zone.name || domain.endsWith(`.${zone.name}`));
+  const mail: MailSettings = {
+    ...(settings.mail?.domain ? { domain: settings.mail.domain } : {}),
+    ...(settings.mail?.dmarc !== undefined ? { dmarc: settings.mail.dmarc } : {}),
+    ...(inZone ? { hostedZone: zone } : {}),
+  };
+  return Object.keys(mail).length > 0 ? { mail } : {};
 }
 
 /**

@@ -15,7 +15,7 @@ import { parseSiteConfig } from '../functions/core/config.ts';
 import { ENV } from '../functions/env.ts';
 import { grantBucketAccess } from './bucket-access.ts';
 import type { ContentStore } from './content-store.ts';
-import { FEED_BUILDER_STATE_PREFIX, type FeedBuilder } from './feed-builder.ts';
+import { BUILDER_MEMORY_MB, FEED_BUILDER_STATE_PREFIX, type FeedBuilder } from './feed-builder.ts';
 import { handlerFunction } from './handler-function.ts';
 import type { PublicSite } from './public-site.ts';
 import type { SubscriberTables } from './subscriber-tables.ts';
@@ -69,7 +69,7 @@ export class DigestPreparer extends Construct {
     this.function = handlerFunction(this, 'Function', {
       handlerFile: 'prepare-digest.ts',
       // It reads every article (through the feed builder's manifest), like the feed builder: the same memory.
-      memorySize: 3008,
+      memorySize: BUILDER_MEMORY_MB,
       timeout: Duration.minutes(15),
       environment: {
         [ENV.contentBucket]: props.content.bucket.bucketName,

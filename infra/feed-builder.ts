@@ -33,6 +33,8 @@ export interface FeedBuilderProps {
 }
 
 const FUNCTION_TIMEOUT = Duration.minutes(5);
+/** The feed builder's and the digest preparer's memory: both may read every article. */
+export const BUILDER_MEMORY_MB = 1536;
 
 /**
  * Where the builder keeps its manifest in its state bucket: the S3Storage prefix of functions/handlers/build-feeds.ts
@@ -108,8 +110,9 @@ export class FeedBuilder extends Construct {
 
     this.function = handlerFunction(this, 'Function', {
       handlerFile: 'build-feeds.ts',
-      // A 100,000-article build peaked near 1.8 GB in the benchmark (BENCHMARKS.md); about 3 GB leaves headroom.
-      memorySize: 3008, // the most some new accounts allow before a quota increase
+      // A first build of 100,000 articles peaked at 637 MB in the benchmark (BENCHMARKS.md, whole process): 1.5 GB
+      // leaves more than twice that, and 0.87 of a vCPU parses it within the timeout (or continues at the next tick).
+      memorySize: BUILDER_MEMORY_MB,
       timeout: FUNCTION_TIMEOUT,
       environment: {
         [ENV.contentBucket]: props.content.bucket.bucketName,

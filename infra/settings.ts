@@ -102,6 +102,16 @@ const Schema = z.object({
   alarmEmail: z.email('expected an email address such as ops@example.com').optional(),
   /** The SES account's maximum send rate (GetSendQuota MaxSendRate); overrides digest.sending.ratePerSecond. */
   sendRatePerSecond: wholeNumber(1, 100_000, 'messages a second').optional(),
+  /** The SES sending domain; default: the domain of digest.from.address. */
+  mailDomain: hostName('news.example.com').optional(),
+  /** The DMARC record to publish for the mail domain, or "none" when the domain already has one. */
+  dmarc: z
+    .string()
+    .trim()
+    .refine((v) => v === 'none' || /^v=DMARC1;/.test(v), 'expected a DMARC record such as "v=DMARC1; p=none", or none')
+    .optional(),
+  /** The account's Lambda "Concurrent executions" quota (10 on a new account); raise it for faster sends. */
+  accountConcurrency: wholeNumber(10, 100_000, 'concurrent executions').optional(),
   /** The target account and region of `cdk deploy` (the CLI sets them from the profile). */
   account: z
     .string()
@@ -129,6 +139,9 @@ const SOURCES: Record<SettingName, { context?: string; env: string }> = {
   certificateArn: { context: 'certificateArn', env: 'NEWSFEEDS_CERTIFICATE_ARN' },
   alarmEmail: { context: 'alarmEmail', env: 'NEWSFEEDS_ALARM_EMAIL' },
   sendRatePerSecond: { context: 'sendRatePerSecond', env: 'NEWSFEEDS_SEND_RATE_PER_SECOND' },
+  mailDomain: { context: 'mailDomain', env: 'NEWSFEEDS_MAIL_DOMAIN' },
+  dmarc: { context: 'dmarc', env: 'NEWSFEEDS_DMARC' },
+  accountConcurrency: { context: 'accountConcurrency', env: 'NEWSFEEDS_ACCOUNT_CONCURRENCY' },
   // Set by the CDK CLI from the profile (or by hand for an offline synth).
   account: { env: 'CDK_DEFAULT_ACCOUNT' },
   region: { env: 'CDK_DEFAULT_REGION' },
@@ -152,6 +165,9 @@ export interface DeploySettings {
   };
   alarmEmail?: string;
   sendRatePerSecond?: number;
+  /** The SES sending domain (default: digest.from's) and its DMARC record (`false`: the domain has one already). */
+  mail?: { domain?: string; dmarc?: string | false };
+  accountConcurrency?: number;
   account?: string;
   region?: string;
 }
@@ -290,6 +306,15 @@ export function readDeploySettings(
       : {}),
     ...(s.alarmEmail ? { alarmEmail: s.alarmEmail } : {}),
     ...(s.sendRatePerSecond ? { sendRatePerSecond: s.sendRatePerSecond } : {}),
+    ...(s.mailDomain || s.dmarc
+      ? {
+          mail: {
+            ...(s.mailDomain ? { domain: s.mailDomain } : {}),
+            ...(s.dmarc ? { dmarc: s.dmarc === 'none' ? (false as const) : s.dmarc } : {}),
+          },
+        }
+      : {}),
+    ...(s.accountConcurrency ? { accountConcurrency: s.accountConcurrency } : {}),
     ...(s.account ? { account: s.account } : {}),
     ...(s.region ? { region: s.region } : {}),
   };

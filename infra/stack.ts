@@ -1,5 +1,5 @@
 // The whole deployment: content bucket → feed builder (and, with a digest section, the digest preparer) → public site. Settings are passed down; constructs own their wiring.
-import { CfnOutput, type Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { type Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { parseSiteConfig } from '../functions/core/config.ts';
 import { Alarms } from './alarms.ts';
@@ -9,6 +9,7 @@ import { DigestPreparer } from './digest-preparer.ts';
 import { FeedBuilder } from './feed-builder.ts';
 import { type MailSettings, Newsletter } from './newsletter.ts';
 import { PublicSite, type SiteDomain } from './public-site.ts';
+import { stableOutput } from './stable-output.ts';
 
 export interface NewsfeedsStackProps extends StackProps {
   siteConfig: unknown;
@@ -72,9 +73,13 @@ export class NewsfeedsStack extends Stack {
       this.alarms.watchNewsletter(digest, newsletter);
     }
     addConcurrencyBudgetCheck(this, props.accountConcurrency);
-    new CfnOutput(this, 'ContentUpload', {
+    stableOutput(this, 'ContentUpload', {
       value: `s3://${content.bucket.bucketName}/${props.contentPrefix}`,
       description: 'Upload articles (*.md) here',
+    });
+    stableOutput(this, 'FeedBuilderFunctionName', {
+      value: feeds.function.functionName,
+      description: 'The feed builder: invoke with {} to rebuild now, {"allowShrink": true} past the shrink guard',
     });
   }
 }

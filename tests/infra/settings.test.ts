@@ -165,3 +165,26 @@ describe('the deployment settings', () => {
     );
   });
 });
+
+describe('the mail and concurrency settings', () => {
+  it('reads the sending domain, the DMARC record ("none": the domain has one) and the account concurrency', () => {
+    expect(
+      readDeploySettings(
+        { mailDomain: 'Mail.Example.org', dmarc: 'v=DMARC1; p=quarantine', accountConcurrency: '1000' },
+        {},
+      ),
+    ).toMatchObject({
+      mail: { domain: 'mail.example.org', dmarc: 'v=DMARC1; p=quarantine' },
+      accountConcurrency: 1000,
+    });
+    expect(readDeploySettings({}, { NEWSFEEDS_DMARC: 'none' }).mail).toEqual({ dmarc: false });
+  });
+
+  it.each([
+    [{ dmarc: 'p=none' }, /dmarc \(context "dmarc".*expected a DMARC record/],
+    [{ accountConcurrency: 5 }, /accountConcurrency .*from 10 to 100000/],
+    [{ mailDomain: 'https://mail.example.org' }, /mailDomain .*expected a host name/],
+  ])('refuses %j, naming the setting', (context, message) => {
+    expect(problemOf(context)).toMatch(message);
+  });
+});
