@@ -3,7 +3,7 @@
 // (functions/sending/rate.ts). A batch that fails comes back after the visibility timeout; one that keeps failing waits
 // in the dead-letter queue with its recipients intact; one that only has to wait is queued again by the sender. The
 // ledger makes every redelivery safe: no one gets an issue twice.
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -15,6 +15,7 @@ import { ENV } from '../functions/env.ts';
 import { senderRate } from '../functions/sending/rate.ts';
 import { grantBucketAccess } from './bucket-access.ts';
 import { SQS_MIN_CONCURRENCY } from './concurrency.ts';
+import { deadLetterQueue } from './dead-letter-queue.ts';
 import { DIGEST_STATE_PREFIX } from './digest-preparer.ts';
 import { acknowledgeSqsSourceDestination } from './feed-builder.ts';
 import { handlerFunction } from './handler-function.ts';
@@ -78,16 +79,7 @@ export class DigestSender extends Construct {
     this.maxConcurrency = Math.max(SQS_MIN_CONCURRENCY, sending.maxConcurrency);
     const batchSize = senderBatchSize(sending);
 
-    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetters).acknowledge({
-      id: 'Serverless::Serverless-SQSRedrivePolicy',
-      reason:
-        'This is a dead-letter queue: nothing consumes it, its batches wait for an operator to redrive them (the DigestSenderDeadLetters alarm), so a dead-letter queue of its own would never receive anything',
-    });
+    this.deadLetters = deadLetterQueue(this, 'DeadLetters', 'batches', 'DigestSenderDeadLetters');
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

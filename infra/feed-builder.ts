@@ -15,6 +15,7 @@ import { parseSiteConfig } from '../functions/core/config.ts';
 import { ENV } from '../functions/env.ts';
 import { grantBucketAccess } from './bucket-access.ts';
 import type { ContentStore } from './content-store.ts';
+import { deadLetterQueue } from './dead-letter-queue.ts';
 import { handlerFunction } from './handler-function.ts';
 import { LockTable } from './lock-table.ts';
 import type { PublicSite } from './public-site.ts';
@@ -74,16 +75,7 @@ export class FeedBuilder extends Construct {
 
     this.locks = new LockTable(this, 'Locks');
 
-    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetters).acknowledge({
-      id: 'Serverless::Serverless-SQSRedrivePolicy',
-      reason:
-        'This is a dead-letter queue: nothing consumes it, its messages wait for an operator (the FeedBuilderDeadLetters alarm), so a dead-letter queue of its own would never receive anything',
-    });
+    this.deadLetters = deadLetterQueue(this, 'DeadLetters', 'messages', 'FeedBuilderDeadLetters');
     this.queue = new sqs.Queue(this, 'Triggers', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

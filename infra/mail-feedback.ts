@@ -2,13 +2,14 @@
 // complaint, reject and delivery events to the feedback function (functions/handlers/ses-feedback.ts), which marks
 // bounced and complaining subscribers. An event that cannot be delivered to the function, or that the function keeps
 // failing on, waits in a dead-letter queue.
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../functions/env.ts';
+import { deadLetterQueue } from './dead-letter-queue.ts';
 import { handlerFunction } from './handler-function.ts';
 import { FEEDBACK_DETAIL_TYPES, type MailIdentity } from './mail-identity.ts';
 import type { SubscriberTables } from './subscriber-tables.ts';
@@ -28,17 +29,8 @@ export class MailFeedback extends Construct {
 
   constructor(scope: Construct, id: string, props: MailFeedbackProps) {
     super(scope, id);
-    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
     // No SQS3 finding: cdk-nag sees this queue is the function's dead-letter queue.
-    Validations.of(this.deadLetters).acknowledge({
-      id: 'Serverless::Serverless-SQSRedrivePolicy',
-      reason:
-        'This is a dead-letter queue: nothing consumes it, its events wait for an operator (the MailFeedbackDeadLetters alarm), so a dead-letter queue of its own would never receive anything',
-    });
+    this.deadLetters = deadLetterQueue(this, 'DeadLetters', 'events', 'MailFeedbackDeadLetters');
     this.function = handlerFunction(this, 'Function', {
       handlerFile: 'ses-feedback.ts',
       memorySize: 256,

@@ -1,6 +1,7 @@
 // What is deployed where: the deployment settings, read from the CDK context (cdk.json or `-c key=value`) and the
 // environment (NEWSFEEDS_*), checked before anything is synthesized. What the system does stays in site.config.json.
 import { z } from 'zod';
+import { closestSetting } from '../functions/core/config.ts';
 import { ConfigError } from '../functions/core/errors.ts';
 
 const wholeNumber = (min: number, max: number, unit: string) =>
@@ -180,20 +181,6 @@ function originOf(name: SettingName, from: 'context' | 'env' | 'none'): string {
   return context ? `-c ${context}=… or ${env}` : env;
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i += 1) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j += 1) {
-      const above = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
-}
-
 /**
  * Context keys that look like a mistyped setting (`hostedZoneID`, `alarmMail`). Keys with `:` or `@` are CDK's own
  * (feature flags, CLI internals) and never reported; other unknown keys far from every setting are left alone too.
@@ -204,12 +191,8 @@ function mistypedKeys(context: Record<string, unknown>): string[] {
     .filter((key) => !known.includes(key) && !/[:@/]/.test(key))
     .sort()
     .flatMap((key) => {
-      const best = known
-        .map((k) => ({ k, d: editDistance(key.toLowerCase(), k.toLowerCase()) }))
-        .sort((a, b) => a.d - b.d)[0];
-      return best && best.d <= Math.max(2, Math.floor(key.length / 3))
-        ? [`  context "${key}": unknown setting; did you mean "${best.k}"?`]
-        : [];
+      const best = closestSetting(key, known);
+      return best ? [`  context "${key}": unknown setting; did you mean "${best}"?`] : [];
     });
 }
 

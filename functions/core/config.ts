@@ -215,7 +215,7 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** The known setting closest to a mistyped one (`itemlimit` → `itemLimit`), if any is close. */
-function closestSetting(name: string, known: readonly string[]): string | undefined {
+export function closestSetting(name: string, known: readonly string[]): string | undefined {
   const distance = (a: string, b: string) => {
     const row = Array.from({ length: b.length + 1 }, (_, i) => i);
     for (let i = 1; i <= a.length; i += 1) {

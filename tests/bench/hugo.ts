@@ -32,6 +32,16 @@ const DIGEST = {
   lookBackDays: 14,
   sampleRecipient: 'reader@example.com',
 };
+const SITE_CONFIG = JSON.stringify({
+  title: 'Bench Wire',
+  description: 'Generated news.',
+  baseUrl: 'https://feeds.example.org/',
+  author: { name: 'Bench' },
+  idPrefix: 'tag:example.org,2026:',
+  minQuality: MIN_QUALITY,
+  itemLimit: ITEM_LIMIT,
+  digest: DIGEST,
+});
 
 // The same feeds as the project builds (the site, each topic, each category), RSS only: the project also writes Atom,
 // JSON Feed, OPML, an index page and its manifest, so Hugo has the lighter job. Pages are listed but never rendered.
@@ -170,19 +180,7 @@ export async function benchHugo(count: number): Promise<string[]> {
     const content = join(root, 'content');
     await writeAll(content, files, (text) => text);
     const config = join(root, 'site.config.json');
-    await writeFile(
-      config,
-      JSON.stringify({
-        title: 'Bench Wire',
-        description: 'Generated news.',
-        baseUrl: 'https://feeds.example.org/',
-        author: { name: 'Bench' },
-        idPrefix: 'tag:example.org,2026:',
-        minQuality: MIN_QUALITY,
-        itemLimit: ITEM_LIMIT,
-        digest: DIGEST,
-      }),
-    );
+    await writeFile(config, SITE_CONFIG);
     const cli = (label: string, entry: string[], name: string): Command => {
       const out = join(root, `${name}-out`);
       const state = join(root, `${name}-state`);
@@ -337,19 +335,7 @@ export async function benchScales(scales: readonly number[]): Promise<string[]> 
       const content = join(root, 'content');
       await writeAll(content, generateArticles({ count }), (text) => text);
       const config = join(root, 'site.config.json');
-      await writeFile(
-        config,
-        JSON.stringify({
-          title: 'Bench Wire',
-          description: 'Generated news.',
-          baseUrl: 'https://feeds.example.org/',
-          author: { name: 'Bench' },
-          idPrefix: 'tag:example.org,2026:',
-          minQuality: MIN_QUALITY,
-          itemLimit: ITEM_LIMIT,
-          digest: DIGEST,
-        }),
-      );
+      await writeFile(config, SITE_CONFIG);
       const out = join(root, 'out');
       const state = join(root, 'state');
       const argv = [process.execPath, bundle, '--content', content, '--out', out, '--state', state];
