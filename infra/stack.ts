@@ -7,6 +7,7 @@ import { addConcurrencyBudgetCheck } from './concurrency.ts';
 import { ContentStore } from './content-store.ts';
 import { DigestPreparer } from './digest-preparer.ts';
 import { FeedBuilder } from './feed-builder.ts';
+import { retainLogsOfEveryFunction } from './log-retention.ts';
 import { type MailSettings, Newsletter } from './newsletter.ts';
 import { PublicSite, type SiteDomain } from './public-site.ts';
 import { stableOutput } from './stable-output.ts';
@@ -33,6 +34,7 @@ export class NewsfeedsStack extends Stack {
 
   constructor(scope: Construct, id: string, props: NewsfeedsStackProps) {
     super(scope, id, props);
+    retainLogsOfEveryFunction(this);
     this.alarms = new Alarms(this, 'Alarms', { email: props.alarmEmail });
     const siteSettings = parseSiteConfig(props.siteConfig, 'siteConfig');
     const site = new PublicSite(this, 'Site', {

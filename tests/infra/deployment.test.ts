@@ -70,4 +70,17 @@ describe('one deployment setting, several constructs', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 8 } });
     expect(template.toJSON().Outputs).toHaveProperty('FeedBuilderFunctionName');
   });
+
+  it("gives every function a log group with a retention, CDK's own (bucket notifications, auto-delete) included", () => {
+    const template = deploy({});
+    const groups = template.findResources('AWS::Logs::LogGroup');
+    for (const [id, group] of Object.entries(groups)) expect(group.Properties.RetentionInDays, id).toBe(30);
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
+    expect(functions.length).toBeGreaterThanOrEqual(7);
+    for (const [id, fn] of functions) {
+      const logGroup = fn.Properties.LoggingConfig?.LogGroup;
+      expect(logGroup, id).toEqual({ Ref: expect.any(String) });
+      expect(Object.keys(groups), id).toContain(logGroup.Ref);
+    }
+  });
 });
