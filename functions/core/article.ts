@@ -148,7 +148,8 @@ const line = (max: number, what: string) =>
   text(what)
     .transform(cleanLine)
     .refine((s) => s.length > 0, { error: `expected ${what}, got empty text` })
-    .refine((s) => Array.from(s).length <= max, { error: `longer than ${max} characters` });
+    // No more characters than UTF-16 units: only a long text needs counting.
+    .refine((s) => s.length <= max || Array.from(s).length <= max, { error: `longer than ${max} characters` });
 
 /** Title and excerpt are cut rather than rejected: a long title is a style problem, not a reason to lose a story. */
 const cutLine = (max: number, what: string) =>
@@ -389,12 +390,17 @@ function walkOnce(
     return;
   }
   const visited = inSecured ? seen.inside : seen.outside;
-  if (value && typeof value === 'object' && !visited.has(value)) {
-    visited.add(value);
-    const entries = Array.isArray(value)
-      ? value.map((item, i) => [`${path}[${i}]`, item, false] as const)
-      : Object.entries(value).map(([key, item]) => [path ? `${path}.${key}` : key, item, key === 'secured'] as const);
-    for (const [at, item, secured] of entries) walkOnce(item, at, visit, inSecured || secured, seen);
+  if (!value || typeof value !== 'object' || visited.has(value)) return;
+  visited.add(value);
+  // Plain loops: this runs over every file's front matter twice, and intermediate arrays cost more than the walk.
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) walkOnce(value[i], `${path}[${i}]`, visit, inSecured, seen);
+    return;
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const item = (value as Record<string, unknown>)[key];
+    walkOnce(item, path ? `${path}.${key}` : key, visit, inSecured || key === 'secured', seen);
   }
 }
 

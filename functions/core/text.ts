@@ -56,6 +56,7 @@ export function abbreviate(value: string, max: number): string {
  * Counts code points, so an emoji or a CJK character is never split in half.
  */
 export function truncateAtWord(value: string, max: number): string {
+  if (value.length <= max) return value; // no more characters than UTF-16 units
   const chars = Array.from(value);
   if (chars.length <= max) return value;
   const head = chars.slice(0, max - 1).join('');
