@@ -159,8 +159,11 @@ export class Alarms extends Construct {
     return filter;
   }
 
-  /** The account's SES reputation (AWS/SES, account-wide), below the levels at which SES reviews and pauses sending. */
-  watchSesReputation(): void {
+  /**
+   * The account's SES reputation (AWS/SES, account-wide), below the levels at which SES reviews and pauses sending.
+   * Returns the two alarms: entering ALARM, each pauses the latest issue's sending (infra/stack.ts).
+   */
+  watchSesReputation(): cloudwatch.Alarm[] {
     const reputation = (metricName: string) =>
       new cloudwatch.Metric({
         namespace: 'AWS/SES',
@@ -168,26 +171,29 @@ export class Alarms extends Construct {
         period: Duration.hours(1),
         statistic: cloudwatch.Stats.MAXIMUM,
       });
-    this.add('SesBounceRate', {
+    const bounces = this.add('SesBounceRate', {
       metric: reputation('Reputation.BounceRate'),
       threshold: SES_BOUNCE_RATE_ALARM,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       description:
         `The SES bounce rate reached ${SES_BOUNCE_RATE_ALARM * 100}%. SES reviews the account at 5% and may pause its ` +
-        'sending at 10%. What to do: stop sending (npm run digest -- pause; digest.requireApproval holds later issues), look at the ' +
+        "sending at 10%. The latest issue's sending was paused automatically. What to do: keep later issues held " +
+        '(digest.requireApproval), look at the ' +
         "bounces in the SES console's reputation page and the feedback handler's log, and remove imported addresses that " +
-        'never confirmed; hard bounces are suppressed automatically.',
+        'never confirmed (hard bounces are suppressed automatically); then npm run digest -- resume.',
     });
-    this.add('SesComplaintRate', {
+    const complaints = this.add('SesComplaintRate', {
       metric: reputation('Reputation.ComplaintRate'),
       threshold: SES_COMPLAINT_RATE_ALARM,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       description:
         `The SES complaint rate reached ${SES_COMPLAINT_RATE_ALARM * 100}%. SES reviews the account at 0.1% and may ` +
-        'pause its sending at 0.5%. What to do: stop sending (npm run digest -- pause); check that every recipient signed up and confirmed, ' +
+        "pause its sending at 0.5%. The latest issue's sending was paused automatically. What to do: check that every " +
+        'recipient signed up and confirmed, ' +
         'that the unsubscribe link works, and that the sender name and subject are recognisable; complainers are ' +
-        'unsubscribed automatically.',
+        'unsubscribed automatically. Then npm run digest -- resume.',
     });
+    return [bounces, complaints];
   }
 
   /** The feed builder: failures, runs near the timeout, parked triggers, a stalled queue, a build the shrink guard refused. */

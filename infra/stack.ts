@@ -1,10 +1,15 @@
 // The whole deployment: content bucket → feed builder (and, with a digest section, the digest preparer) → public site. Settings are passed down; constructs own their wiring.
-import { type Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { type Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { parseSiteConfig } from '../functions/core/config.ts';
 import { Alarms } from './alarms.ts';
 import { addConcurrencyBudgetCheck } from './concurrency.ts';
 import { ContentStore } from './content-store.ts';
+import { deadLetterQueue } from './dead-letter-queue.ts';
 import { DigestPreparer } from './digest-preparer.ts';
 import { FeedBuilder } from './feed-builder.ts';
 import { retainLogsOfEveryFunction } from './log-retention.ts';
@@ -55,7 +60,7 @@ export class NewsfeedsStack extends Stack {
       cacheControl: props.cacheControl,
     });
     this.alarms.watchFeedBuilder(feeds);
-    if (siteSettings.digest) this.alarms.watchSesReputation();
+    const reputationAlarms = siteSettings.digest ? this.alarms.watchSesReputation() : [];
     if (parseSiteConfig(props.siteConfig, 'siteConfig').digest) {
       const digest = new DigestPreparer(this, 'Digest', {
         content,
@@ -73,6 +78,14 @@ export class NewsfeedsStack extends Stack {
       });
       site.addApi(newsletter.api.httpApi);
       this.alarms.watchNewsletter(digest, newsletter);
+      const parked = pauseSendingOn(this, reputationAlarms, digest);
+      if (parked) {
+        this.alarms.watchDeadLetters(
+          'PauseSending',
+          parked,
+          "a reputation alarm could not pause sending: pause it by hand (npm run digest -- pause), then read the preparer's log and purge the queue",
+        );
+      }
     }
     addConcurrencyBudgetCheck(this, props.accountConcurrency);
     stableOutput(this, 'ContentUpload', {
@@ -84,4 +97,33 @@ export class NewsfeedsStack extends Stack {
       description: 'The feed builder: invoke with {} to rebuild now, {"allowShrink": true} past the shrink guard',
     });
   }
+}
+
+/**
+ * A reputation alarm entering ALARM pauses the latest issue's sending: EventBridge's "CloudWatch Alarm State Change"
+ * goes to the digest preparer (functions/handlers/prepare-digest.ts), which sets the issue's control to paused.
+ */
+function pauseSendingOn(
+  scope: Construct,
+  alarms: readonly cloudwatch.Alarm[],
+  digest: DigestPreparer,
+): sqs.Queue | undefined {
+  if (alarms.length === 0) return undefined;
+  const parked = deadLetterQueue(scope, 'PauseSendingDeadLetters', 'alarm events', 'PauseSendingDeadLetters');
+  Validations.of(parked).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-SQS3',
+    reason:
+      "It is a dead-letter queue: the EventBridge rule's target parks here the alarm events it could not deliver to the preparer (cdk-nag recognises only queue and Lambda dead-letter queues)",
+  });
+  new events.Rule(scope, 'PauseSendingOnReputation', {
+    description: 'An SES reputation alarm entering ALARM pauses the latest issue’s sending',
+    eventPattern: {
+      source: ['aws.cloudwatch'],
+      detailType: ['CloudWatch Alarm State Change'],
+      resources: alarms.map((alarm) => alarm.alarmArn),
+      detail: { state: { value: ['ALARM'] } },
+    },
+    targets: [new targets.LambdaFunction(digest.function, { retryAttempts: 3, deadLetterQueue: parked })],
+  });
+  return parked;
 }

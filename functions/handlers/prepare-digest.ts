@@ -1,6 +1,8 @@
 // The digest-preparer Lambda: run by a weekly schedule at the issue's time (and by hand), it prepares the issue
 // due at the event's time: its web copy, the archive and the digest's feeds in the site bucket, the state last;
-// with a subscriber table and a send queue configured it then plans the sending (functions/sending/plan.ts).
+// with a subscriber table and a send queue configured it then plans the sending (functions/sending/plan.ts). A
+// CloudWatch alarm entering ALARM (the SES bounce or complaint rate near SES's review levels) pauses the latest
+// issue's sending, as `npm run digest -- pause` would.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESClient } from '@aws-sdk/client-ses';
@@ -10,6 +12,8 @@ import { z } from 'zod';
 import type { DigestSettings, SiteConfig } from '../core/config.ts';
 import { ENV } from '../env.ts';
 import { prepareDigest } from '../pipeline/digest.ts';
+import { readDigestState } from '../pipeline/digest-state.ts';
+import { pauseSending } from '../sending/control.ts';
 import { planSend } from '../sending/plan.ts';
 import { daysToSend, sendQuota } from '../sending/send-quota.ts';
 import { SqsSendQueue } from '../sending/sqs-queue.ts';
@@ -39,6 +43,12 @@ const Settings = z.object({
 
 /** The schedule passes its scheduled time, so a late or retried run prepares the issue of the week it was meant for. */
 const Trigger = z.union([
+  // EventBridge's "CloudWatch Alarm State Change", for the SES reputation alarms (infra/alarms.ts). First: such an
+  // event also has a `time`, which must not read as a schedule's.
+  z.looseObject({
+    'detail-type': z.literal('CloudWatch Alarm State Change'),
+    detail: z.looseObject({ alarmName: z.string(), state: z.looseObject({ value: z.string() }) }),
+  }),
   z.object({ time: z.iso.datetime({ offset: true }) }),
   // After `npm run digest -- approve`: plan (queue) an approved issue now.
   z.strictObject({ plan: z.string().regex(/^\d{4}-W\d{2}$/) }),
@@ -88,8 +98,19 @@ export function createDigestHandler(env: Record<string, string | undefined>) {
     return result;
   }
 
+  /** The latest issue's sending paused, because `alarm` says the list's bounces or complaints are too many. */
+  async function pauseForAlarm(alarm: string, value: string) {
+    if (value !== 'ALARM') return { outcome: 'ignored' as const };
+    const issue = (await readDigestState(state)).last?.id;
+    const now = issue ? await pauseSending(state, issue) : undefined;
+    log('warn', 'digest sending paused by an alarm', { code: 'SendingPaused', alarm, issue, state: now });
+    // A cancelled issue stays cancelled, and before the first issue there is nothing to pause.
+    return { outcome: now === 'paused' ? ('paused' as const) : ('unchanged' as const), ...(issue ? { issue } : {}) };
+  }
+
   return async (event: unknown) => {
     const trigger = Trigger.parse(event);
+    if ('detail' in trigger) return pauseForAlarm(trigger.detail.alarmName, trigger.detail.state.value);
     if ('plan' in trigger) return { outcome: 'planning', plan: await plan(trigger.plan, new Date()) };
     const now = 'time' in trigger ? new Date(trigger.time) : new Date();
     const started = Date.now();

@@ -70,6 +70,17 @@ export async function writeControl(state: Storage, issueId: string, control: Sen
   await write(state, `${folder(issueId)}control.json`, control);
 }
 
+/**
+ * Pauses an issue's sending (as `npm run digest -- pause` does), keeping its approval; a cancelled issue stays
+ * cancelled. Returns the state the issue is in afterwards.
+ */
+export async function pauseSending(state: Storage, issueId: string): Promise<SendState> {
+  const control = await readControl(state, issueId);
+  if (control.state !== 'active') return control.state;
+  await writeControl(state, issueId, { ...control, state: 'paused' });
+  return 'paused';
+}
+
 export async function readProgress(state: Storage, issueId: string): Promise<PlanProgress> {
   return (await readJson(state, `${folder(issueId)}plan.json`, Progress)) ?? { done: [], cursors: {}, planned: 0 };
 }

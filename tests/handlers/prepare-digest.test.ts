@@ -92,4 +92,77 @@ describe('the digest-preparer handler', () => {
     await expect(createDigestHandler(d.env)({ time: 'yesterday' })).rejects.toThrow();
     await expect(createDigestHandler(d.env)({ Records: [] })).rejects.toThrow();
   });
+
+  describe('a reputation alarm', () => {
+    /** The event EventBridge delivers when a CloudWatch alarm changes state (it has a `time` too). */
+    const alarmEvent = (value: string) => ({
+      version: '0',
+      id: 'c4c1c1c9-6542-e61b-6ef0-8c4d36933a92',
+      'detail-type': 'CloudWatch Alarm State Change',
+      source: 'aws.cloudwatch',
+      account: '123456789012',
+      time: '2026-11-23T09:12:00Z',
+      region: 'eu-central-1',
+      resources: ['arn:aws:cloudwatch:eu-central-1:123456789012:alarm:Newsfeeds-SesBounceRate'],
+      detail: {
+        alarmName: 'Newsfeeds-SesBounceRate',
+        state: { value, reason: 'Threshold Crossed', timestamp: '2026-11-23T09:12:00.000+0000' },
+        previousState: { value: 'OK' },
+      },
+    });
+    const control = async (state: string, issue: string) => {
+      const object = await admin
+        .send(new GetObjectCommand({ Bucket: state, Key: `digest/sends/${issue}/control.json` }))
+        .catch(() => undefined);
+      return object ? JSON.parse((await object.Body?.transformToString()) ?? '{}') : undefined;
+    };
+
+    it("pauses the latest issue's sending when it enters ALARM, and prepares nothing", async () => {
+      const d = await deployment();
+      await d.upload('a.md', numberedArticle(1, { publishedDateTime: '2026-11-20T09:00:00Z' }));
+      captureLogs();
+      const handler = createDigestHandler(d.env);
+      await handler({ time: '2026-11-23T06:00:00Z' });
+      const before = await d.keys(d.site);
+      expect(await control(d.state, '2026-W48')).toBeUndefined();
+
+      expect(await handler(alarmEvent('ALARM'))).toEqual({ outcome: 'paused', issue: '2026-W48' });
+      expect(await control(d.state, '2026-W48')).toEqual({ state: 'paused' });
+      expect(await d.keys(d.site)).toEqual(before);
+      const line = JSON.parse(logged.find((l) => l.includes('paused by an alarm'))!);
+      expect(line).toMatchObject({
+        level: 'warn',
+        code: 'SendingPaused',
+        alarm: 'Newsfeeds-SesBounceRate',
+        issue: '2026-W48',
+      });
+    });
+
+    it('leaves sending alone when the alarm goes back to OK, and a cancelled issue stays cancelled', async () => {
+      const d = await deployment();
+      await d.upload('a.md', numberedArticle(1, { publishedDateTime: '2026-11-20T09:00:00Z' }));
+      captureLogs();
+      const handler = createDigestHandler(d.env);
+      await handler({ time: '2026-11-23T06:00:00Z' });
+      expect(await handler(alarmEvent('OK'))).toEqual({ outcome: 'ignored' });
+      expect(await control(d.state, '2026-W48')).toBeUndefined();
+
+      await admin.send(
+        new PutObjectCommand({
+          Bucket: d.state,
+          Key: 'digest/sends/2026-W48/control.json',
+          Body: JSON.stringify({ state: 'cancelled' }),
+        }),
+      );
+      expect(await handler(alarmEvent('ALARM'))).toEqual({ outcome: 'unchanged', issue: '2026-W48' });
+      expect(await control(d.state, '2026-W48')).toEqual({ state: 'cancelled' });
+    });
+
+    it('has nothing to pause before the first issue', async () => {
+      const d = await deployment();
+      captureLogs();
+      expect(await createDigestHandler(d.env)(alarmEvent('ALARM'))).toEqual({ outcome: 'unchanged' });
+      expect(await d.keys(d.state)).toEqual([]);
+    });
+  });
 });

@@ -83,4 +83,33 @@ describe('one deployment setting, several constructs', () => {
       expect(Object.keys(groups), id).toContain(logGroup.Ref);
     }
   });
+
+  it("pauses the latest issue's sending when an SES reputation alarm enters ALARM", () => {
+    const template = deploy({});
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    const idOf = (name: string) =>
+      Object.entries(alarms).find(([, a]) => JSON.stringify(a.Properties.AlarmName).includes(name))?.[0];
+    const [bounce, complaint] = [idOf('SesBounceRate'), idOf('SesComplaintRate')];
+    expect(bounce && complaint).toBeTruthy();
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).filter(
+      (r) => r.Properties.EventPattern?.['detail-type']?.[0] === 'CloudWatch Alarm State Change',
+    );
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]!.Properties;
+    expect(rule.EventPattern).toEqual({
+      source: ['aws.cloudwatch'],
+      'detail-type': ['CloudWatch Alarm State Change'],
+      resources: [{ 'Fn::GetAtt': [bounce, 'Arn'] }, { 'Fn::GetAtt': [complaint, 'Arn'] }],
+      detail: { state: { value: ['ALARM'] } },
+    });
+    const functions = template.findResources('AWS::Lambda::Function');
+    const preparer = Object.keys(functions).find((id) => id.startsWith('DigestFunction'));
+    expect(rule.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [preparer, 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 3 },
+        DeadLetterConfig: { Arn: expect.anything() },
+      }),
+    ]);
+  });
 });

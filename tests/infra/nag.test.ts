@@ -84,6 +84,7 @@ describe('cdk-nag on the whole app', () => {
         'AwsSolutions-IAM5',
         'AwsSolutions-S1',
         'AwsSolutions-SMG4',
+        'AwsSolutions-SQS3',
         'Serverless-LambdaDLQ',
         'Serverless-LambdaEventSourceMappingDestination',
         'Serverless-LambdaTracing',
