@@ -80,8 +80,11 @@ export class DigestPreparer extends Construct {
         [ENV.stateBucket]: props.feeds.stateBucket.bucketName,
         [ENV.siteConfig]: JSON.stringify(props.siteConfig),
         [ENV.cacheControl]: props.cacheControl,
+        // Its own lease in the feed builder's lock table: one preparer run at a time (a retry, a hand-run, a plan).
+        [ENV.lockTable]: props.feeds.locks.table.tableName,
       },
     });
+    props.feeds.locks.grantLease(this.function);
     grantBucketAccess(this.function, props.content.bucket, props.content.prefix, ['read'], 'the articles it reads');
     // The web copy, the archive and the digest feeds, beside the feed builder's outputs (never deleted).
     grantBucketAccess(this.function, props.site.bucket, props.site.prefix, ['read', 'write'], 'the archive it writes');

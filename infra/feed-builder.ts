@@ -3,7 +3,6 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -133,12 +132,7 @@ export class FeedBuilder extends Construct {
       ['read', 'write'],
       'its manifest (written as it goes)',
     );
-    // The lease: read it, take it (conditional put), renew or mark it (update), give it back (delete).
-    iam.Grant.addToPrincipal({
-      grantee: this.function,
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-      resourceArns: [this.locks.table.tableArn],
-    });
+    this.locks.grantLease(this.function);
     this.function.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: 10_000,

@@ -2,6 +2,7 @@
 // reserved concurrency cannot: a new AWS account refuses any. Only short-lived items: losing it loses nothing.
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { LEASE_KEY, LEASE_TTL_ATTRIBUTE } from '../functions/storage/dynamo-lease.ts';
 
@@ -21,6 +22,15 @@ export class LockTable extends Construct {
       id: 'AwsSolutions::AwsSolutions-DDB3',
       reason:
         'Holds only leases that expire within minutes of their run: a restored lease would be stale, and an empty table is a valid state',
+    });
+  }
+
+  /** What a lease holder does: read it, take it (conditional put), renew or mark it (update), give it back (delete). */
+  grantLease(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      resourceArns: [this.table.tableArn],
     });
   }
 }

@@ -3,6 +3,8 @@
 // with a subscriber table and a send queue configured it then plans the sending (functions/sending/plan.ts). A
 // CloudWatch alarm entering ALARM (the SES bounce or complaint rate near SES's review levels) pauses the latest
 // issue's sending, as `npm run digest -- pause` would.
+
+import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESClient } from '@aws-sdk/client-ses';
@@ -13,10 +15,12 @@ import type { DigestSettings, SiteConfig } from '../core/config.ts';
 import { ENV } from '../env.ts';
 import { prepareDigest } from '../pipeline/digest.ts';
 import { readDigestState } from '../pipeline/digest-state.ts';
+import { underLease } from '../pipeline/lease.ts';
 import { pauseSending } from '../sending/control.ts';
 import { planSend } from '../sending/plan.ts';
 import { daysToSend, sendQuota } from '../sending/send-quota.ts';
 import { SqsSendQueue } from '../sending/sqs-queue.ts';
+import { DynamoLease } from '../storage/dynamo-lease.ts';
 import { s3ClientConfig } from '../storage/location.ts';
 import { S3Storage } from '../storage/s3.ts';
 import { countRequests } from '../storage/s3-requests.ts';
@@ -38,6 +42,8 @@ const Settings = z.object({
   [ENV.cacheControl]: z.string().default('public, max-age=300'),
   // With both, the function also plans the sending: every confirmed subscriber onto the send queue.
   [ENV.subscriberTable]: z.string().min(3).optional(),
+  // With it, runs take the `digest-preparer` lease in this table: one at a time (a retry, a hand-run, a plan).
+  [ENV.lockTable]: z.string().min(3, 'the DynamoDB table of leases').optional(),
   [ENV.sendQueueUrl]: z.string().url('the URL of the SQS send queue').optional(),
 });
 
@@ -55,6 +61,17 @@ const Trigger = z.union([
   z.strictObject({}),
 ]);
 
+/** The parts of Lambda's context used here. */
+interface InvocationContext {
+  awsRequestId?: string;
+  getRemainingTimeInMillis?: () => number;
+}
+
+/** A crashed run's lease is taken over this long after its function's timeout at the latest. */
+const LEASE_MARGIN_MS = 60_000;
+/** Without a Lambda context: the longest a Lambda function can run. */
+const LONGEST_RUN_MS = 15 * 60_000;
+
 export function createDigestHandler(env: Record<string, string | undefined>) {
   const settings = readSettings(Settings, env);
   const client = new S3Client(s3ClientConfig(env));
@@ -65,13 +82,16 @@ export function createDigestHandler(env: Record<string, string | undefined>) {
   const state = new S3Storage(client, { bucket: settings[ENV.digestStateBucket], prefix: '' });
   const subscriberTable = settings[ENV.subscriberTable];
   const queueUrl = settings[ENV.sendQueueUrl];
+  const dynamoEndpoint = env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL;
+  const documents = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ maxAttempts: 5, ...(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}) }),
+  );
+  const lockTable = settings[ENV.lockTable];
+  const lease = lockTable ? new DynamoLease(documents, lockTable, 'digest-preparer') : undefined;
   const planner =
     subscriberTable && queueUrl
       ? {
-          store: new DynamoSubscriberStore(
-            DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 5 })),
-            subscriberTable,
-          ),
+          store: new DynamoSubscriberStore(documents, subscriberTable),
           queue: new SqsSendQueue(new SQSClient({}), queueUrl),
           ses: new SESClient({}),
         }
@@ -108,11 +128,39 @@ export function createDigestHandler(env: Record<string, string | undefined>) {
     return { outcome: now === 'paused' ? ('paused' as const) : ('unchanged' as const), ...(issue ? { issue } : {}) };
   }
 
-  return async (event: unknown) => {
+  /**
+   * Runs `work` as the only preparer run: under the lease when there is a lock table. A run that finds it taken marks
+   * it, and the holder prepares (and plans) once more, which covers a second schedule or a hand-run.
+   */
+  async function alone<T>(
+    context: InvocationContext,
+    work: () => Promise<T>,
+  ): Promise<{ ran: true; result: T } | { ran: false }> {
+    if (!lease) return { ran: true, result: await work() };
+    const ttlMs = (context.getRemainingTimeInMillis?.() ?? LONGEST_RUN_MS) + LEASE_MARGIN_MS;
+    const outcome = await underLease(lease, context.awsRequestId ?? randomUUID(), () => new Date(), ttlMs, work, {
+      maxRounds: 2,
+    });
+    return outcome.ran ? { ran: true, result: outcome.results.at(-1) as T } : { ran: false };
+  }
+
+  return async (event: unknown, context: InvocationContext = {}) => {
     const trigger = Trigger.parse(event);
     if ('detail' in trigger) return pauseForAlarm(trigger.detail.alarmName, trigger.detail.state.value);
-    if ('plan' in trigger) return { outcome: 'planning', plan: await plan(trigger.plan, new Date()) };
-    const now = 'time' in trigger ? new Date(trigger.time) : new Date();
+    if ('plan' in trigger) {
+      const planned = await alone(context, () => plan(trigger.plan, new Date()));
+      if (planned.ran) return { outcome: 'planning', plan: planned.result };
+      // The holder's next round plans the issue due now, not necessarily this one: fail, so the caller retries.
+      throw new Error(`another preparer run is under way; plan ${trigger.plan} again in a few minutes`);
+    }
+    const prepared = await alone(context, () => prepare(trigger));
+    if (prepared.ran) return prepared.result;
+    log('info', 'digest preparer already running; marked for another round');
+    return { outcome: 'running-elsewhere' as const };
+  };
+
+  async function prepare(trigger: { time?: string }) {
+    const now = trigger.time ? new Date(trigger.time) : new Date();
     const started = Date.now();
     for (const key of Object.keys(requests)) delete requests[key];
     const report = await prepareDigest({
@@ -139,11 +187,11 @@ export function createDigestHandler(env: Record<string, string | undefined>) {
       ...(report.issue ? { issue: report.issue } : {}),
       ...(planned ? { plan: planned } : {}),
     };
-  };
+  }
 }
 
 let fromProcessEnv: ReturnType<typeof createDigestHandler> | undefined;
-export const handler = (event: unknown) => {
+export const handler = (event: unknown, context?: InvocationContext) => {
   fromProcessEnv ??= createDigestHandler(process.env);
-  return fromProcessEnv(event);
+  return fromProcessEnv(event, context);
 };

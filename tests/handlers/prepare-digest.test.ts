@@ -3,9 +3,11 @@ import { describe, expect, inject, it } from 'vitest';
 import { ConfigError } from '../../functions/core/errors.ts';
 import { ENV } from '../../functions/env.ts';
 import { createDigestHandler } from '../../functions/handlers/prepare-digest.ts';
+import { DynamoLease } from '../../functions/storage/dynamo-lease.ts';
 import { newBucket, testS3Client } from '../stand-ins/s3.ts';
 import { numberedArticle, SECRET } from '../support/article-source.ts';
 import { DIGEST_SETTINGS } from '../support/digest.ts';
+import { newLeaseTable, testDocumentClient } from '../support/dynamo.ts';
 import { HANDLER_SITE, useLambdaEnvironment } from '../support/lambda.ts';
 
 const site = HANDLER_SITE;
@@ -163,6 +165,43 @@ describe('the digest-preparer handler', () => {
       captureLogs();
       expect(await createDigestHandler(d.env)(alarmEvent('ALARM'))).toEqual({ outcome: 'unchanged' });
       expect(await d.keys(d.state)).toEqual([]);
+    });
+  });
+
+  describe('one run at a time', () => {
+    async function withLease() {
+      const d = await deployment();
+      const documents = testDocumentClient();
+      const table = await newLeaseTable(documents, 'digest-leases');
+      const env = { ...d.env, AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'), [ENV.lockTable]: table };
+      return { d, env, lease: new DynamoLease(documents, table, 'digest-preparer') };
+    }
+    const context = (id: string) => ({ awsRequestId: id, getRemainingTimeInMillis: () => 60_000 });
+
+    it('prepares under its lease and gives it back', async () => {
+      const { d, env, lease } = await withLease();
+      await d.upload('a.md', numberedArticle(1, { publishedDateTime: '2026-11-20T09:00:00Z' }));
+      captureLogs();
+      const result = await createDigestHandler(env)({ time: '2026-11-23T06:00:00Z' }, context('first'));
+      expect(result).toMatchObject({ outcome: 'prepared', issue: { id: '2026-W48' } });
+      // Free again: anyone may take it.
+      expect(await lease.acquire('next', new Date(), 60_000)).toBe(true);
+    });
+
+    it('leaves the work to a run that holds the lease (marking it for one more round), and a plan fails to be retried', async () => {
+      const { d, env, lease } = await withLease();
+      await d.upload('a.md', numberedArticle(1, { publishedDateTime: '2026-11-20T09:00:00Z' }));
+      captureLogs();
+      expect(await lease.acquire('holder', new Date(), 60_000)).toBe(true);
+      const handler = createDigestHandler(env);
+      expect(await handler({ time: '2026-11-23T06:00:00Z' }, context('second'))).toEqual({
+        outcome: 'running-elsewhere',
+      });
+      expect(await d.keys(d.site)).toEqual([]);
+      // The holder sees the mark: it prepares once more before it lets go.
+      expect(await lease.takeDirty('holder', new Date(), 60_000)).toBe(true);
+      await expect(handler({ plan: '2026-W48' }, context('third'))).rejects.toThrow(/plan 2026-W48 again/);
+      expect(await lease.release('holder')).toBe(false); // the plan's mark is there too: the holder runs again
     });
   });
 });

@@ -136,8 +136,16 @@ describe('IAM of each function', () => {
       's3:PutObject': [`DigestStateBucket.Arn/${DIGEST_STATE_PREFIX}*`, 'SiteBucket.Arn/feeds/*'],
       's3:ListBucket': ['ContentBucket.Arn', 'DigestStateBucket.Arn', 'FeedBuilderStateBucket.Arn', 'SiteBucket.Arn'],
     });
+    // Its lease, in the feed builder's lock table: read, take, renew or mark, give back.
+    for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']) {
+      expect(grants[action], action).toEqual(['FeedBuilderLocksTable.Arn']);
+    }
     expect(Object.keys(grants).sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
       'dynamodb:Query',
+      'dynamodb:UpdateItem',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       's3:GetObject',
