@@ -1,22 +1,13 @@
-// A batch that only has to wait (the issue is paused, SES's daily quota is spent) is queued again as a new, delayed
-// message and reported done, so waiting never counts towards the send queue's dead-letter limit; a batch that fails
-// still fails back. On the stand-ins (S3, DynamoDB, SES), with small SQS and quota-less SES stand-ins.
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { ENV } from '../../functions/env.ts';
 import { createSendHandler, WAIT_DELAY_SECONDS } from '../../functions/handlers/send-digest.ts';
-import { issueArticlesKey } from '../../functions/pipeline/digest-state.ts';
 import { writeControl } from '../../functions/sending/control.ts';
 import { S3Storage } from '../../functions/storage/s3.ts';
-import { DynamoSubscriberStore } from '../../functions/subscribers/dynamo-store.ts';
 import { generateKeyringText } from '../../functions/subscribers/tokens.ts';
-import { newBucket, testS3Client } from '../stand-ins/s3.ts';
 import { sentMail } from '../stand-ins/ses.ts';
-import { makeArticle } from '../support/article.ts';
 import { DIGEST_SETTINGS } from '../support/digest.ts';
-import { newSubscriberTable, testDocumentClient } from '../support/dynamo.ts';
 import { HANDLER_SITE, useLambdaEnvironment } from '../support/lambda.ts';
-import { newLedgerTable } from '../support/ledger.ts';
+import { preparedIssueToSend } from '../support/sending-fixture.ts';
 import { type RunningQueue, startQueue, startSesWithoutQuota } from '../support/sqs.ts';
 
 const { logged, captureLogs } = useLambdaEnvironment();
@@ -29,35 +20,12 @@ afterEach(async () => {
 
 /** A prepared issue, two confirmed subscribers, a send queue stand-in, and the handler wired to them. */
 async function setUp(options: { sesEndpoint?: string; withQueue?: boolean } = {}) {
-  const s3 = testS3Client();
-  const state = await newBucket(s3, 'digest-state');
-  const copy = {
-    format: 1,
-    issue: { id: ISSUE_ID, number: 3, dueAt: '2026-11-23T06:00:00.000Z', since: '2026-11-16T06:00:00.000Z' },
-    articles: [makeArticle('a', { title: 'A story that waits' })],
-  };
-  await s3.send(new PutObjectCommand({ Bucket: state, Key: issueArticlesKey(ISSUE_ID), Body: JSON.stringify(copy) }));
-  const documents = testDocumentClient();
-  const [subscribers, ledger] = await Promise.all([newSubscriberTable(documents), newLedgerTable(documents)]);
-  const store = new DynamoSubscriberStore(documents, subscribers);
-  const run = Date.now();
-  const addresses = [`wait-a-${run}@example.com`, `wait-b-${run}@example.com`];
-  const at = new Date('2026-11-20T00:00:00Z');
-  for (const address of addresses) {
-    await store.save(
-      {
-        address,
-        status: 'confirmed',
-        topics: [],
-        consent: { at, source: 'form' },
-        createdAt: at,
-        updatedAt: at,
-        softBounces: 0,
-        version: 1,
-      },
-      undefined,
-    );
-  }
+  const { s3, state, subscribers, ledger, addresses } = await preparedIssueToSend({
+    issueId: ISSUE_ID,
+    number: 3,
+    title: 'A story that waits',
+    label: 'wait',
+  });
   const queue: RunningQueue = await startQueue();
   stops.push(queue.stop);
   const queueUrl = `${queue.endpoint}/123456789012/send`;

@@ -5,12 +5,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { ENV } from '../../functions/env.ts';
-import { issueArticlesKey } from '../../functions/pipeline/digest-state.ts';
 import { DynamoSubscriberStore } from '../../functions/subscribers/dynamo-store.ts';
 import { isSuppressed } from '../../functions/subscribers/lifecycle.ts';
 import { NEW_ACCOUNT_CONCURRENCY, ROOM_FOR_DIRECT_INVOCATIONS } from '../../infra/concurrency.ts';
@@ -18,11 +16,10 @@ import { SENDER_TIMEOUT, senderBatchSize } from '../../infra/digest-sender.ts';
 import { NewsfeedsStack } from '../../infra/stack.ts';
 import { newBucket, testS3Client } from '../stand-ins/s3.ts';
 import { sentMail } from '../stand-ins/ses.ts';
-import { makeArticle } from '../support/article.ts';
 import { testApp } from '../support/cdk-app.ts';
 import { newSubscriberTable, testDocumentClient } from '../support/dynamo.ts';
-import { newLedgerTable } from '../support/ledger.ts';
 import { type RunningSecrets, startSecrets } from '../support/secrets.ts';
+import { preparedIssueToSend } from '../support/sending-fixture.ts';
 
 const siteConfig = JSON.parse(readFileSync('site.config.json', 'utf8'));
 const outdirs: string[] = [];
@@ -522,37 +519,10 @@ describe('the newsletter in the CDK app', () => {
 
     it('the sender sends a planned batch through SES and reports no failure', async () => {
       const assetDir = assetDirOf(app.synth().directory, template, 'NewsletterSenderFunction');
-      const s3 = testS3Client();
-      const state = await newBucket(s3, 'digest-state');
-      const copy = {
-        format: 1,
-        issue: { id: '2026-W48', number: 1, dueAt: '2026-11-23T06:00:00.000Z', since: '2026-11-16T06:00:00.000Z' },
-        articles: [makeArticle('a', { title: 'Bundled sender story' })],
-      };
-      await s3.send(
-        new PutObjectCommand({ Bucket: state, Key: issueArticlesKey('2026-W48'), Body: JSON.stringify(copy) }),
-      );
-      const documents = testDocumentClient();
-      const [subscribers, ledger] = await Promise.all([newSubscriberTable(documents), newLedgerTable(documents)]);
-      const store = new DynamoSubscriberStore(documents, subscribers);
-      const run = Date.now();
-      const addresses = [`s1-${run}@example.com`, `s2-${run}@example.com`];
-      const at = new Date('2026-11-20T00:00:00Z');
-      for (const address of addresses) {
-        await store.save(
-          {
-            address,
-            status: 'confirmed',
-            topics: [],
-            consent: { at, source: 'form' },
-            createdAt: at,
-            updatedAt: at,
-            softBounces: 0,
-            version: 1,
-          },
-          undefined,
-        );
-      }
+      const { state, subscribers, ledger, addresses } = await preparedIssueToSend({
+        title: 'Bundled sender story',
+        label: 'bundled',
+      });
       const result = await runBundle(
         assetDir,
         {
