@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { knownFailure, UsageError } from './cli-failure.ts';
 import { describeProblem, parseDateTime } from './core/article.ts';
 import { isSecureOrLocal, parseSiteConfigText, type SiteConfig } from './core/config.ts';
 import { ConfigError, StorageError } from './core/errors.ts';
@@ -61,8 +62,6 @@ Exit status: 0 when the feeds were built (even if some articles were skipped), o
 another build that holds the lock; 1 when nothing could be built (bad configuration,
 unreadable content folder, output in the way, an s3:// state without LOCK_TABLE),
 2 on a usage error, 3 when the build was refused as a likely mistake (see --allow-shrink).`;
-
-class UsageError extends Error {}
 
 interface CliOptions {
   content: Location;
@@ -475,13 +474,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (jsonReport) io.stdout(JSON.stringify(jsonReport, null, 2));
     return status;
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`${(error as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (error instanceof ConfigError || error instanceof StorageError) {
-      io.stderr(error.message);
-      return 1;
+    const failure = knownFailure(error, USAGE);
+    if (failure) {
+      io.stderr(failure.text);
+      return failure.status;
     }
     throw error;
   }

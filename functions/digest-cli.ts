@@ -7,8 +7,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { localKeyring } from './cli.ts';
+import { knownFailure, UsageError } from './cli-failure.ts';
 import { type DigestSettings, parseSiteConfigText, type SiteConfig } from './core/config.ts';
-import { ConfigError, StorageError } from './core/errors.ts';
+import { ConfigError } from './core/errors.ts';
 import { assembleMessage } from './mail/digest-message.ts';
 import { buildMime } from './mail/mime.ts';
 import { readDigestState, readIssueCopy } from './pipeline/digest-state.ts';
@@ -43,8 +44,6 @@ Options:
 
 SES and DynamoDB are reached as the AWS SDK finds them (credentials, AWS_REGION,
 AWS_ENDPOINT_URL_SES / AWS_ENDPOINT_URL_DYNAMODB for a local stand-in).`;
-
-class UsageError extends Error {}
 
 const COMMANDS = new Set(['status', 'pause', 'resume', 'cancel', 'approve', 'send']);
 
@@ -191,13 +190,10 @@ export async function runDigestCli(argv: string[], io: DigestCliIo): Promise<num
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`${(error as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (error instanceof ConfigError || error instanceof StorageError) {
-      io.stderr(error.message);
-      return 1;
+    const failure = knownFailure(error, USAGE);
+    if (failure) {
+      io.stderr(failure.text);
+      return failure.status;
     }
     throw error;
   }

@@ -8,8 +8,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { knownFailure, UsageError } from './cli-failure.ts';
 import { type DigestSettings, parseSiteConfigText } from './core/config.ts';
-import { ConfigError, StorageError } from './core/errors.ts';
+import { ConfigError } from './core/errors.ts';
 import type { TopicChoice } from './core/signup-form.ts';
 import { TOPICS_KEY } from './core/site.ts';
 import { shown } from './core/text.ts';
@@ -74,10 +75,6 @@ local stand-in, $${ENV.sesConfigurationSet} for the configuration set of confirm
 Exit status: 0 done (an import may have skipped rows: see its report), 1 failed (a file,
 setting or AWS call, named on stderr; an import also when a row failed or a mail was not sent),
 2 usage error.`;
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 const STATUSES: readonly SubscriberStatus[] = ['pending', 'confirmed', 'unsubscribed', 'bounced', 'complained'];
 
@@ -390,13 +387,10 @@ export async function runSubscribersCli(argv: string[], io: SubscribersCliIo): P
     }
     return await runCommand(parsed.command, parsed.argument, parsed.values, io);
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`${(error as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (error instanceof ConfigError || error instanceof StorageError) {
-      io.stderr(error.message);
-      return 1;
+    const failure = knownFailure(error, USAGE);
+    if (failure) {
+      io.stderr(failure.text);
+      return failure.status;
     }
     // DynamoDB, SES or credentials: a failure to name, not a crash. Anything shaped like an address is left out.
     const { name, message } = error as Error;
