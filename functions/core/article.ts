@@ -1,6 +1,5 @@
 // The article model: one Markdown file with YAML front matter in, one validated Article (or the reasons it was rejected) out.
 // `secured` and every other unknown field are dropped here, so nothing downstream can leak them.
-import matter from 'gray-matter';
 import yaml from 'js-yaml';
 import { z } from 'zod';
 import { cleanLine, cleanText, printable, shown, truncateAtWord } from './text.ts';
@@ -351,18 +350,30 @@ function yamlReason(reason: string): string {
     .trim();
 }
 
+/**
+ * The front matter's text and the body, split as gray-matter splits them (the front matter ends at the first line
+ * that starts with `---`; the rest of that line and one line break are dropped), without its per-file overhead: it
+ * used every file's whole text as a key of its cache, which hashed and interned each file.
+ */
+function splitFrontMatter(normalized: string): { matter: string; body: string } {
+  const afterOpening = normalized.slice(3);
+  const close = afterOpening.indexOf('\n---');
+  if (close === -1) return { matter: afterOpening, body: '' };
+  const rest = afterOpening.slice(close + 4);
+  return { matter: afterOpening.slice(0, close), body: rest.startsWith('\n') ? rest.slice(1) : rest };
+}
+
 /** Splits front matter from body. YAML timestamps stay text (core schema) so a missing time zone can be seen. */
 function readFrontMatter(source: string): { data: unknown; body: string } | FieldProblem {
   const normalized = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   if (!/^---[ \t]*\n/.test(normalized)) {
     return { field: 'front matter', reason: 'missing: the file must start with a line of three dashes (---)' };
   }
+  const { matter, body } = splitFrontMatter(normalized);
+  // Only comments (or nothing) is an empty mapping, as gray-matter had it: the fields are then reported missing.
+  if (matter.replace(/^\s*#[^\n]+/gm, '').trim() === '') return { data: {}, body };
   try {
-    // Passing options also turns off gray-matter's unbounded cache of every file it has seen.
-    const parsed = matter(normalized, {
-      engines: { yaml: (s: string) => yaml.load(s, { schema: yaml.CORE_SCHEMA }) as object },
-    });
-    return { data: parsed.data, body: parsed.content };
+    return { data: yaml.load(matter, { schema: yaml.CORE_SCHEMA }), body };
   } catch (error) {
     // Never js-yaml's message: it quotes the surrounding lines, which may hold `secured`.
     if (error instanceof yaml.YAMLException) {
@@ -419,6 +430,26 @@ function fieldsRepeatingSecured(data: Record<string, unknown>, body: string): st
   });
   if (repeats(body)) found.push('body');
   return found;
+}
+
+/** An article file as read: its key below the content root, its name for messages, and its bytes. */
+export interface ArticleFile {
+  key: string;
+  file: string;
+  bytes: Uint8Array;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes and parses one article file (UTF-8 only). Never throws, like parseArticle. */
+export function parseArticleFile({ key, file, bytes }: ArticleFile): ArticleResult {
+  let source: string;
+  try {
+    source = utf8.decode(bytes);
+  } catch {
+    return { ok: false, file, problems: [{ field: 'file', reason: 'not valid UTF-8 text' }] };
+  }
+  return parseArticle({ key, file, source });
 }
 
 /** Parses one article file. Never throws: a bad file is a result naming the file, the field and the reason. */

@@ -98,7 +98,8 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
   // Last: only a run whose outputs are all written may tell the next run what it can skip.
   // Encoded and written only when some entry changed: an unchanged run does not even serialize it.
   const next = keepRendered(loaded.manifest, shown);
-  if (state && !published.refused && (next.changed || !loaded.asPrevious)) await writeManifest(state, next.manifest);
+  const stored = state !== undefined && !published.refused && (next.changed || !loaded.asPrevious);
+  if (stored) await writeManifest(state, next.manifest);
   const pings =
     config.hubUrl && request.ping !== false
       ? await pingHub(config.hubUrl, changedFeedUrls(published.writtenKeys, config.baseUrl), request.ping)
@@ -130,7 +131,8 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
     incremental: { fetched: loaded.fetched, ...(fullRebuildBecause ? { fullRebuildBecause } : {}) },
     ...(published.refused ? { refused: published.refused } : {}),
     pings,
-    loaded,
+    // As the state now holds it: a later build of this run from the same articles rewrites no unchanged manifest.
+    loaded: stored ? { ...loaded, manifest: next.manifest, asPrevious: true } : loaded,
   };
 }
 

@@ -9,7 +9,7 @@ import {
   type FieldProblem,
   factsOf,
   LIMITS,
-  parseArticle,
+  parseArticleFile,
   type RenderedArticle,
 } from '../core/article.ts';
 import { isUnlisted, type Storage, type StoredObject } from '../storage/port.ts';
@@ -37,7 +37,7 @@ export interface LoadedArticles {
   warnings: Warning[];
   /** What the next run may reuse. Unreadable objects are left out, so they are tried again. */
   manifest: Manifest;
-  /** Every entry of `manifest` is the previous manifest's own: nothing was fetched, nothing went away. */
+  /** `manifest` is what the state holds: the previous one, with nothing fetched or gone, or the one a build wrote. */
   asPrevious: boolean;
   details: ArticleDetails;
 }
@@ -46,8 +46,6 @@ export interface LoadedArticles {
 export type LoadProgress = { step: 'listing' } | { step: 'reading'; done: number; total: number };
 
 const isArticleKey = (key: string) => /\.md$/i.test(key);
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 const tooLarge = (file: string, bytes: number): Rejection => ({
   file,
@@ -73,13 +71,7 @@ async function fetchAndParse(source: Storage, key: string): Promise<Parsed | Rej
   }
   // The listing may not have told the size, or the object may have grown since it was listed.
   if (bytes.byteLength > LIMITS.fileBytes) return tooLarge(file, bytes.byteLength);
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return { ok: false, reason: 'invalid', problems: [{ field: 'file', reason: 'not valid UTF-8 text' }] };
-  }
-  const parsed = parseArticle({ key, file, source: text });
+  const parsed = parseArticleFile({ key, file, bytes });
   return parsed.ok ? parsed : { ok: false, reason: 'invalid', problems: parsed.problems };
 }
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type ArticleResult, describeProblem, LIMITS, parseArticle } from '../../functions/core/article.ts';
+import {
+  type ArticleResult,
+  describeProblem,
+  LIMITS,
+  parseArticle,
+  parseArticleFile,
+} from '../../functions/core/article.ts';
 import { articleFile, SECRET, validFields } from '../support/article-source.ts';
 
 const parse = (source: string, key = 'story.md') => parseArticle({ key, file: `content/${key}`, source });
@@ -170,6 +176,26 @@ describe('rejections name the file, the field and the reason', () => {
     expect(rejection(parse('---\n- a\n- b\n---\n'))).toEqual([
       'content/story.md: front matter: expected key: value pairs',
     ]);
+  });
+
+  it('ends the front matter at the first line that starts with three dashes, as gray-matter did', () => {
+    const fields = articleFile(validFields()).split('\n---\n')[0];
+    expect(accepted(parse(`${fields}\n---\nBody.`)).article.body).toBe('Body.');
+    // The rest of the closing line is the body's start; a second `---` line is body text.
+    expect(accepted(parse(`${fields}\n--- tail\n---\nMore.`)).article.body).toBe('tail\n---\nMore.');
+    // Never closed: everything is front matter, and the body is empty.
+    expect(accepted(parse(`${fields}\n`)).article.body).toBe('');
+  });
+
+  it('reads front matter of comments only as empty, so the missing fields are named', () => {
+    const lines = rejection(parse('---\n# just a comment\n---\nBody.'));
+    expect(lines).toContain('content/story.md: title: is required: a title');
+    expect(lines).toContain('content/story.md: webUrl: is required: an absolute http(s) URL');
+  });
+
+  it('rejects a file that is not UTF-8, naming the file', () => {
+    const result = parseArticleFile({ key: 'story.md', file: 'content/story.md', bytes: new Uint8Array([0x2d, 0xff]) });
+    expect(rejection(result)).toEqual(['content/story.md: file: not valid UTF-8 text']);
   });
 
   it('reports a YAML syntax error with its line in the file', () => {

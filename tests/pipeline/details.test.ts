@@ -171,3 +171,35 @@ describe('the whole article only where an output shows it', () => {
     expect(ids).toHaveLength(config.itemLimit);
   });
 });
+
+describe('a second build of the same run', () => {
+  /** A state that counts the writes of each key. */
+  class CountingState extends MemoryStorage {
+    readonly writes = new Map<string, number>();
+    override async write(key: string, body: Uint8Array, options: Parameters<MemoryStorage['write']>[2]) {
+      this.writes.set(key, (this.writes.get(key) ?? 0) + 1);
+      return super.write(key, body, options);
+    }
+  }
+
+  it("from the first build's articles (the CLI after a new digest issue) encodes and writes no manifest again", async () => {
+    const state = new CountingState();
+    const { request } = site(newSource(), { state });
+    const first = await buildFeeds(request());
+    expect(state.writes.get(MANIFEST_KEY)).toBe(1);
+    const stored = state.objects.get(MANIFEST_KEY)?.body;
+    const second = await buildFeeds(request({ loaded: first.loaded }));
+    expect(state.writes.get(MANIFEST_KEY)).toBe(1);
+    expect(state.objects.get(MANIFEST_KEY)?.body).toBe(stored);
+    expect(second.summary.outputs.written).toBe(0);
+  });
+
+  it('writes the manifest from articles loaded outside a build, which no state holds yet', async () => {
+    const state = new CountingState();
+    const { request } = site(newSource(), { state });
+    const loaded = await loadArticles(newSource(), { mayShow });
+    const report = await buildFeeds(request({ loaded }));
+    expect(report.refused).toBeUndefined();
+    expect(state.writes.get(MANIFEST_KEY)).toBe(1);
+  });
+});

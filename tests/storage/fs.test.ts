@@ -216,6 +216,31 @@ describe('symbolic links', () => {
   });
 });
 
+describe('reading through links', () => {
+  it('refuses to read a key below a folder that is a link leaving the root', async () => {
+    const root = await tempDir();
+    const elsewhere = await tempDir();
+    await makeFiles(elsewhere, [['secret.md', 'outside']]);
+    await symlink(elsewhere, join(root, 'docs'));
+    await expect(new FsStorage(root).read('docs/secret.md')).rejects.toSatisfy(
+      (error) => error instanceof StorageError && error.code === 'Unreadable' && error.message.includes('not followed'),
+    );
+  });
+
+  it('reads below a root that is itself a link', async () => {
+    const real = await tempDir();
+    await makeFiles(real, [
+      ['a.md', 'through the link'],
+      ['2026/b.md', 'nested'],
+    ]);
+    const parent = await tempDir();
+    await symlink(real, join(parent, 'content'));
+    const storage = new FsStorage(join(parent, 'content'));
+    expect(new TextDecoder().decode(await storage.read('a.md'))).toBe('through the link');
+    expect(new TextDecoder().decode(await storage.read('2026/b.md'))).toBe('nested');
+  });
+});
+
 describe('writing where something else stands in the way', () => {
   it('refuses to write a file where a folder stands, with an Unwritable error naming the path', async () => {
     const root = await tempDir();
