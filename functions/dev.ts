@@ -17,7 +17,7 @@ import {
 import { SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
-import { z } from 'zod';
+import * as z from 'zod';
 import { startDynalite } from '../tests/stand-ins/dynalite.ts';
 import { startSes } from '../tests/stand-ins/ses.ts';
 import { type CliIo, localKeyring, runCli, runConfig } from './cli.ts';

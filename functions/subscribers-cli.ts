@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { knownFailure, UsageError } from './cli-failure.ts';
 import { type DigestSettings, parseSiteConfigText } from './core/config.ts';
 import { ConfigError } from './core/errors.ts';

@@ -35,6 +35,7 @@ export async function buildCli(): Promise<void> {
       js: "#!/usr/bin/env node\nimport { createRequire as __newsfeedsRequire } from 'node:module';\nconst require = __newsfeedsRequire(import.meta.url);",
     },
     legalComments: 'none',
+    minifyWhitespace: true,
     logLevel: 'warning',
   });
   await chmod(CLI_BUNDLE, 0o755);

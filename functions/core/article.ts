@@ -1,7 +1,7 @@
 // The article model: one Markdown file with YAML front matter in, one validated Article (or the reasons it was rejected) out.
 // `secured` and every other unknown field are dropped here, so nothing downstream can leak them.
 import yaml from 'js-yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { cleanLine, cleanText, printable, shown, truncateAtWord } from './text.ts';
 import { parseWebUrl } from './urls.ts';
 

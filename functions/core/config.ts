@@ -1,5 +1,5 @@
 // The site configuration: one JSON file, validated once at start-up, with errors a person can act on.
-import { z } from 'zod';
+import * as z from 'zod';
 import { isValidTimeZone, WEEKDAYS } from './digest/calendar.ts';
 import { ConfigError } from './errors.ts';
 import { cleanLine, shown } from './text.ts';

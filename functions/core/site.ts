@@ -106,7 +106,15 @@ export function renderSite(
   plan: SitePlan,
   shown: ReadonlyMap<string, RenderedArticle>,
   config: SiteConfig,
-  options: { now: Date; digestIssues?: readonly IssueSummary[] },
+  options: {
+    now: Date;
+    digestIssues?: readonly IssueSummary[];
+    /**
+     * The feeds an earlier render of these same rendered articles made, by what they show (filled here): a second
+     * build of a run, after a new digest issue changed the front page, renders no feed again.
+     */
+    renderedFeeds?: Map<string, Output[]>;
+  },
 ): { outputs: Output[]; feeds: PublishedFeed[] } {
   // An article appears in several feeds; its item is made once.
   const items = new Map<string, FeedItem>();
@@ -127,10 +135,20 @@ export function renderSite(
   const channelOutputs: Output[][] = [];
 
   const { newestFirst, channels } = plan;
+  // Everything a feed's bytes depend on but its articles: the configuration and the time.
+  const settings = options.renderedFeeds ? `${options.now.getTime()}\n${JSON.stringify(config)}` : '';
   for (const channel of channels) {
-    const shown = channel.articles.slice(0, config.itemLimit).map(itemFor);
     const { title, description } = titleOf(channel, config);
     const links = linksOf(channel, config.baseUrl);
+    feeds.push({ kind: channel.kind, label: channel.label, title, links, itemCount: channel.articles.length });
+    const showing = channel.articles.slice(0, config.itemLimit);
+    const key = options.renderedFeeds && `${settings}\n${channel.dir}\n${showing.map((a) => a.id).join('\n')}`;
+    const earlier = key === undefined ? undefined : options.renderedFeeds?.get(key);
+    if (earlier) {
+      channelOutputs.push(earlier);
+      continue;
+    }
+    const shown = showing.map(itemFor);
     const document: FeedDocument = {
       id: feedId(config.idPrefix, channel.dir),
       title,
@@ -147,12 +165,13 @@ export function renderSite(
       ...(config.iconUrl ? { iconUrl: config.iconUrl } : {}),
       ...(config.copyright ? { copyright: config.copyright } : {}),
     };
-    feeds.push({ kind: channel.kind, label: channel.label, title, links, itemCount: channel.articles.length });
-    channelOutputs.push([
+    const rendered = [
       { key: `${channel.dir}${FILE_NAMES.rss}`, body: renderRss(document), contentType: CONTENT_TYPES.rss },
       { key: `${channel.dir}${FILE_NAMES.atom}`, body: renderAtom(document), contentType: CONTENT_TYPES.atom },
       { key: `${channel.dir}${FILE_NAMES.json}`, body: renderJsonFeed(document), contentType: CONTENT_TYPES.json },
-    ]);
+    ];
+    if (key !== undefined) options.renderedFeeds?.set(key, rendered);
+    channelOutputs.push(rendered);
   }
 
   const opmlUrl = new URL(OPML_KEY, config.baseUrl).href;

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV } from '../env.ts';
 import { buildFeedsUnderLease } from '../pipeline/locked-build.ts';
 import { DynamoLease } from '../storage/dynamo-lease.ts';

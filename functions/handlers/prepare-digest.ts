@@ -10,7 +10,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DigestSettings, SiteConfig } from '../core/config.ts';
 import { ENV } from '../env.ts';
 import { prepareDigest } from '../pipeline/digest.ts';

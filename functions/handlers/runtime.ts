@@ -1,7 +1,7 @@
 // What every handler needs at start-up: settings read once from the environment with actionable errors (secrets
 // fetched first), and structured JSON logging (one object per line, as CloudWatch Logs Insights expects).
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseSiteConfig, type SiteConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { ENV } from '../env.ts';

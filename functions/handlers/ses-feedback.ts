@@ -2,7 +2,7 @@
 // delivery events (SNS-delivered ones are read too); it suppresses bounced and complaining addresses in the store.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV } from '../env.ts';
 import { addressHash } from '../subscribers/address.ts';
 import { applyFeedback } from '../subscribers/apply-feedback.ts';

@@ -5,7 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { handle } from 'hono/aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DigestSettings, SiteConfig } from '../core/config.ts';
 import type { TopicChoice } from '../core/signup-form.ts';
 import { TOPICS_KEY } from '../core/site.ts';

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { encodeWord, foldLines } from 'nodemailer/lib/mime-funcs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export interface MimeInput {
   from: { name: string; address: string };

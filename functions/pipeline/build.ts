@@ -88,7 +88,11 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
   progress?.({ step: 'rendering' });
   const { selection, plan, shown, lost } = await selectShown(loaded, config, request.now);
   const digestIssues = config.digest && request.digestState ? await readIssues(request.digestState) : [];
-  const { outputs, feeds } = renderSite(plan, shown, config, { now: request.now, digestIssues });
+  const { outputs, feeds } = renderSite(plan, shown, config, {
+    now: request.now,
+    digestIssues,
+    renderedFeeds: loaded.renderedFeeds,
+  });
   progress?.({ step: 'writing' });
   const published = await publishOutputs(request.destination, outputs, {
     published: selection.selected.length,

@@ -2,7 +2,7 @@
 // and a record per issue, written before the issue's files so a re-run after a crash prepares the same issue.
 // Unlike the feeds' manifest this is not a cache: a missing state means "no issue yet", but an unreadable one stops
 // the run rather than start again at issue #1 and repeat every article.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ArticleCard } from '../core/article.ts';
 import { type DigestState, EMPTY_STATE, type IssueRecord } from '../core/digest/issue.ts';
 import { StorageError } from '../core/errors.ts';

@@ -12,6 +12,7 @@ import {
   parseArticleFile,
   type RenderedArticle,
 } from '../core/article.ts';
+import type { Output } from '../core/site.ts';
 import { isUnlisted, type Storage, type StoredObject } from '../storage/port.ts';
 import { type CachedResult, isRendered, type Manifest, type ManifestEntry } from './manifest.ts';
 
@@ -40,6 +41,8 @@ export interface LoadedArticles {
   /** `manifest` is what the state holds: the previous one, with nothing fetched or gone, or the one a build wrote. */
   asPrevious: boolean;
   details: ArticleDetails;
+  /** The feeds rendered from these articles so far (renderSite's `renderedFeeds`): a later build of the run reuses them. */
+  renderedFeeds: Map<string, Output[]>;
 }
 
 /** How far loading has come, for a person watching a long run; `reading` counts only the articles fetched. */
@@ -284,6 +287,7 @@ export async function loadArticles(
     manifest,
     asPrevious: false,
     details: new ArticleDetails(source, keys, rendered, fresh),
+    renderedFeeds: new Map(),
   };
   for (const { key, version, result } of results) {
     const file = source.displayName(key);

@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gunzipSync } from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   ARTICLE_MODEL_VERSION,
   type ArticleFacts,

@@ -1,6 +1,6 @@
 // An issue's sending, as the operator steers and reads it: approval, pause, resume, cancel (control.json), the
 // planner's progress (plan.json) and the report (report.json), all in the digest's state location.
-import { z } from 'zod';
+import * as z from 'zod';
 import { StorageError } from '../core/errors.ts';
 import type { Storage } from '../storage/port.ts';
 import { OUTCOMES, type Outcome } from './model.ts';

@@ -9,7 +9,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeCursor, encodeCursor } from '../storage/dynamo-cursor.ts';
 import type { LedgerEntry, LedgerState, SendLedger } from './model.ts';
 

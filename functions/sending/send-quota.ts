@@ -1,7 +1,7 @@
 // What SES lets this account send (GetSendQuota), and how many days an issue takes within it. SES counts recipients;
 // each of our messages has one, so messages and recipients are the same count here.
 import { GetSendQuotaCommand, type SESClient } from '@aws-sdk/client-ses';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export interface SendQuota {
   /** Messages a second: the limiter's rate. */

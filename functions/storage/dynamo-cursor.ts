@@ -1,6 +1,6 @@
 // Page cursors of the DynamoDB adapters: the last key of a page, as base64url JSON, checked against the key's shape
 // when it comes back. Opaque to callers, not encrypted: pass it on, never log it.
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 export function encodeCursor(lastKey: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(lastKey)).toString('base64url');

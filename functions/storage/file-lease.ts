@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { access, link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Lease } from '../pipeline/lease.ts';
 
 const Holder = z.object({

@@ -1,7 +1,7 @@
 // Email addresses as subscribers give them: one spelling per mailbox, checked once, and a keyed hash that stands for
 // an address wherever the address itself must not appear (logs, suppression tombstones).
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { normalizeAddress } from './tokens.ts';
 
 export { normalizeAddress };

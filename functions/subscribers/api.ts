@@ -4,7 +4,7 @@
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DigestSettings, SiteConfig } from '../core/config.ts';
 import { HONEYPOT_FIELD, type TopicChoice } from '../core/signup-form.ts';
 import { slugify } from '../core/slug.ts';

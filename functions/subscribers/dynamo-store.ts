@@ -12,7 +12,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeCursor, encodeCursor } from '../storage/dynamo-cursor.ts';
 import type { Subscriber, SubscriberPage, SubscriberStatus, SubscriberStore } from './model.ts';
 import { WriteConflict } from './model.ts';

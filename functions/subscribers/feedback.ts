@@ -1,7 +1,7 @@
 // What SES tells us about delivered mail (bounces, complaints, deliveries), read from the event a Lambda receives: an
 // EventBridge event (the configuration set's destination), an SNS-delivered batch, or one bare SES record. Pure: the
 // event in, one item per affected, valid address out; a malformed event throws without quoting any address.
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseAddress } from './address.ts';
 import type { Feedback } from './lifecycle.ts';
 

@@ -436,3 +436,49 @@ describe('ids are ASCII IRIs that never change', () => {
     }
   });
 });
+
+describe('feeds rendered earlier in the same run (renderedFeeds)', () => {
+  const articles = [makeArticle('a', { topics: ['Energy'] }), makeArticle('b', { topics: ['Space'] })];
+  const shown = new Map(articles.map((article) => [article.id, renderArticle(article)]));
+  const bodies = (outputs: Output[]) => new Map(outputs.map((o) => [o.key, o.body]));
+
+  it('gives the same bytes as a render without them, and renders no feed twice', () => {
+    const config = testConfig();
+    const plan = planSite(articles, config);
+    const alone = renderSite(plan, shown, config, { now: NOW }).outputs;
+    const renderedFeeds = new Map<string, Output[]>();
+    const first = renderSite(plan, shown, config, { now: NOW, renderedFeeds }).outputs;
+    const cached = [...renderedFeeds.values()];
+    const second = renderSite(plan, shown, config, { now: NOW, renderedFeeds }).outputs;
+    expect(bodies(first)).toEqual(bodies(alone));
+    expect(bodies(second)).toEqual(bodies(alone));
+    // One entry per feed (the site, two topics, one category), and the second render made no new one.
+    expect(renderedFeeds.size).toBe(plan.channels.length);
+    expect([...renderedFeeds.values()]).toEqual(cached);
+    for (const output of second.filter((o) => isChannelFeedKey(o.key))) {
+      expect(cached.flat()).toContain(output);
+    }
+  });
+
+  it('renders a feed again when what it shows, the configuration or the time differ', () => {
+    const config = testConfig();
+    const renderedFeeds = new Map<string, Output[]>();
+    renderSite(planSite(articles, config), shown, config, { now: NOW, renderedFeeds });
+
+    const retitled = testConfig({ title: 'Another Wire' });
+    const afterTitle = bodies(
+      renderSite(planSite(articles, retitled), shown, retitled, { now: NOW, renderedFeeds }).outputs,
+    );
+    expect(afterTitle.get('feed.xml')).toContain('Another Wire');
+
+    const fewer = renderSite(planSite(articles.slice(0, 1), config), shown, config, { now: NOW, renderedFeeds });
+    expect(bodies(fewer.outputs).get('feed.json')).not.toContain('/b"');
+    expect(JSON.parse(bodies(fewer.outputs).get('feed.json') ?? '').items).toHaveLength(1);
+
+    const later = new Date(NOW.getTime() + 86_400_000);
+    const empty = renderSite(planSite([], config), shown, config, { now: later, renderedFeeds });
+    expect(bodies(empty.outputs).get('feed.json')).toEqual(
+      bodies(renderSite(planSite([], config), shown, config, { now: later }).outputs).get('feed.json'),
+    );
+  });
+});
