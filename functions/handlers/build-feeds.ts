@@ -7,12 +7,15 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { ENV } from '../env.ts';
+import { allocateYoungFirst } from '../heap.ts';
 import { buildFeedsUnderLease } from '../pipeline/locked-build.ts';
 import { DynamoLease } from '../storage/dynamo-lease.ts';
 import { s3ClientConfig } from '../storage/location.ts';
 import { S3Storage } from '../storage/s3.ts';
 import { countRequests } from '../storage/s3-requests.ts';
 import { log, prefixSetting, readSettings, siteConfigSetting } from './runtime.ts';
+
+allocateYoungFirst();
 
 const Settings = z.object({
   [ENV.contentBucket]: z.string().min(3, 'the bucket the articles are read from'),

@@ -13,6 +13,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { DigestSettings, SiteConfig } from '../core/config.ts';
 import { ENV } from '../env.ts';
+import { allocateYoungFirst } from '../heap.ts';
 import { prepareDigest } from '../pipeline/digest.ts';
 import { readDigestState } from '../pipeline/digest-state.ts';
 import { underLease } from '../pipeline/lease.ts';
@@ -26,6 +27,8 @@ import { S3Storage } from '../storage/s3.ts';
 import { countRequests } from '../storage/s3-requests.ts';
 import { DynamoSubscriberStore } from '../subscribers/dynamo-store.ts';
 import { log, prefixSetting, readSettings, siteConfigSetting } from './runtime.ts';
+
+allocateYoungFirst();
 
 const Settings = z.object({
   [ENV.contentBucket]: z.string().min(3, 'the bucket the articles are read from'),

@@ -47,6 +47,12 @@ export interface BuildRequest {
    * minute), so a build cut off by a timeout leaves its work to the next run.
    */
   checkpointEveryMs?: number;
+  /**
+   * How many freshly parsed articles are kept whole for the outputs (default FRESH_LIMIT): each kept one spares a read
+   * (a request to S3) if an output shows it. From a local folder a read costs less than keeping articles in memory,
+   * so the CLI keeps none.
+   */
+  freshLimit?: number;
 }
 
 export type BuildProgress = LoadProgress | { step: 'rendering' } | { step: 'writing' };
@@ -80,6 +86,7 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
     (await loadArticles(source, {
       ...(previous?.manifest ? { previous: previous.manifest } : {}),
       ...(progress ? { progress } : {}),
+      ...(request.freshLimit === undefined ? {} : { freshLimit: request.freshLimit }),
       mayShow: (article) => article.published && article.quality >= config.minQuality,
       ...(state
         ? { checkpoint: { everyMs: request.checkpointEveryMs ?? 60_000, save: (m) => writeManifest(state, m) } }
