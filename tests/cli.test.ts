@@ -145,7 +145,7 @@ describe('warm rebuilds: the manifest in the state folder', () => {
       const articleReads = read.mock.contexts.filter((storage) => (storage as FsStorage).displayName('') === content);
       expect(articleReads).toEqual([]);
       const report = JSON.parse(again.stdout);
-      expect(report.incremental).toEqual({ fetched: 0 });
+      expect(report.incremental).toEqual({ fetched: 0, feedsRendered: 0 });
       expect(report.summary.outputs.written).toBe(0);
       expect(report.digest).toMatchObject({ outcome: 'rewritten', written: [] });
     } finally {
@@ -161,7 +161,12 @@ describe('warm rebuilds: the manifest in the state folder', () => {
       expect(run.status).toBe(0);
       return JSON.parse(run.stdout);
     };
-    expect((await build(a)).incremental).toEqual({ fetched: 20, fullRebuildBecause: 'no manifest yet' });
+    const first = await build(a);
+    expect(first.incremental).toEqual({
+      fetched: 20,
+      feedsRendered: first.summary.feeds,
+      fullRebuildBecause: 'no manifest yet',
+    });
     // Three edits: a new headline, a draft published, an article pushed under the quality bar.
     const edit = async (name: string, from: RegExp, to: string) => {
       const text = await readFile(join(content, name), 'utf8');
@@ -172,12 +177,17 @@ describe('warm rebuilds: the manifest in the state folder', () => {
     await edit('000_a05a90f168b19f2a.md', /^published: false$/m, 'published: true');
     await edit('003_51c0e9aa47b2d6f3.md', /^quality: \d+$/m, 'quality: 1');
     const incremental = await build(a);
-    expect(incremental.incremental).toEqual({ fetched: 3 });
+    expect(incremental.incremental).toEqual({ fetched: 3, feedsRendered: expect.any(Number) });
+    expect(incremental.incremental.feedsRendered).toBeLessThan(incremental.summary.feeds);
     expect(incremental.summary.outputs.written).toBeGreaterThan(0);
     const manifest = await readFile(join(state, 'manifest.json.gz'));
 
     const full = await build(b, '--full');
-    expect(full.incremental).toEqual({ fetched: 20, fullRebuildBecause: 'a full rebuild was asked for' });
+    expect(full.incremental).toEqual({
+      fetched: 20,
+      feedsRendered: full.summary.feeds,
+      fullRebuildBecause: 'a full rebuild was asked for',
+    });
     expect(full.summary).toEqual({ ...incremental.summary, outputs: full.summary.outputs });
     const files = await listFiles(a);
     expect(await listFiles(b)).toEqual(files);
@@ -242,10 +252,13 @@ describe('one feed build at a time per state', () => {
       const args = ['--out', await tempDir(), '--state', `s3://${bucket}/feed-builder`, '--now', NOW, '--feeds-only'];
       const first = await cli([...args, '--json'], { ...env, LOCK_TABLE: table });
       expect(first.status).toBe(0);
-      expect(JSON.parse(first.stdout).incremental).toEqual({ fetched: 20, fullRebuildBecause: 'no manifest yet' });
+      expect(JSON.parse(first.stdout).incremental).toMatchObject({
+        fetched: 20,
+        fullRebuildBecause: 'no manifest yet',
+      });
       await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'feed-builder/manifest.json.gz' }));
       const again = await cli([...args, '--json'], { ...env, LOCK_TABLE: table });
-      expect(JSON.parse(again.stdout).incremental).toEqual({ fetched: 0 });
+      expect(JSON.parse(again.stdout).incremental).toEqual({ fetched: 0, feedsRendered: 0 });
 
       const deployed = new DynamoLease(documents, table, 'feed-builder');
       expect(await deployed.acquire('a Lambda request', CLOCK, 60_000)).toBe(true);

@@ -98,24 +98,58 @@ export function planSite(selected: readonly ArticleFacts[], config: SiteConfig):
 }
 
 /**
+ * The version of what renderSite makes of given articles and settings. Raise it with every change to a feed's bytes
+ * (the golden outputs change; tests/golden checks that it was raised): feeds recorded under another version are
+ * rendered again, however unchanged their articles.
+ */
+export const FEED_RENDERING = 1;
+
+/**
+ * What each feed's files are made from, as text, by channel folder: the rendering version, the settings, the channel,
+ * and for each article it shows its id, the version of its file (`versionOf`: the ETag, or size and date) and whether
+ * an edit of it is in effect at `now`. Equal text means byte-identical files, so a feed whose text is what an earlier
+ * build recorded, and whose files the destination still holds as written, need not be rendered again. `now` counts
+ * only for a feed without items (dated `now`); a channel with an article of unknown version has no text.
+ */
+export function feedInputs(
+  plan: SitePlan,
+  config: SiteConfig,
+  now: Date,
+  versionOf: (id: string) => string | undefined,
+): Map<string, string> {
+  const settings = `${FEED_RENDERING}\n${JSON.stringify(config)}`;
+  const inputs = new Map<string, string>();
+  for (const channel of plan.channels) {
+    const showing = channel.articles.slice(0, config.itemLimit);
+    const versions = showing.map((article) => versionOf(article.id));
+    if (versions.includes(undefined)) continue;
+    const items = showing.map((article, i) => {
+      const edited = asOf(article, now).updatedAt !== undefined;
+      return `${article.id}\t${versions[i]}\t${edited ? 'edited' : 'as published'}`;
+    });
+    const dated = showing.length === 0 ? [now.toISOString()] : [];
+    inputs.set(channel.dir, [settings, channel.kind, channel.dir, channel.label, ...dated, ...items].join('\n'));
+  }
+  return inputs;
+}
+
+/** The keys of a channel's feed files: `topics/ai/feed.xml`, `…/atom.xml`, `…/feed.json`. */
+export function feedKeys(dir: string): string[] {
+  return Object.values(FILE_NAMES).map((name) => `${dir}${name}`);
+}
+
+/**
  * Renders the whole site from its plan and the shown articles (`plan.shown`) rendered. Equal selection (in any order)
  * and config give byte-identical outputs; `now` only dates a feed that has no items (there is no item date to take,
- * and 1970 would be a lie), and holds back edits dated after it.
+ * and 1970 would be a lie), and holds back edits dated after it. The feeds of the channels in `unchanged` (folders)
+ * are not rendered: the destination holds them as they would be (see feedInputs); their keys are returned as `kept`.
  */
 export function renderSite(
   plan: SitePlan,
   shown: ReadonlyMap<string, RenderedArticle>,
   config: SiteConfig,
-  options: {
-    now: Date;
-    digestIssues?: readonly IssueSummary[];
-    /**
-     * The feeds an earlier render of these same rendered articles made, by what they show (filled here): a second
-     * build of a run, after a new digest issue changed the front page, renders no feed again.
-     */
-    renderedFeeds?: Map<string, Output[]>;
-  },
-): { outputs: Output[]; feeds: PublishedFeed[] } {
+  options: { now: Date; digestIssues?: readonly IssueSummary[]; unchanged?: ReadonlySet<string> },
+): { outputs: Output[]; feeds: PublishedFeed[]; kept: string[] } {
   // An article appears in several feeds; its item is made once.
   const items = new Map<string, FeedItem>();
   const articleOf = (facts: ArticleFacts) => {
@@ -133,22 +167,19 @@ export function renderSite(
   const homeUrl = config.siteUrl ?? config.baseUrl;
   const feeds: PublishedFeed[] = [];
   const channelOutputs: Output[][] = [];
+  const kept: string[] = [];
 
   const { newestFirst, channels } = plan;
-  // Everything a feed's bytes depend on but its articles: the configuration and the time.
-  const settings = options.renderedFeeds ? `${options.now.getTime()}\n${JSON.stringify(config)}` : '';
   for (const channel of channels) {
     const { title, description } = titleOf(channel, config);
     const links = linksOf(channel, config.baseUrl);
     feeds.push({ kind: channel.kind, label: channel.label, title, links, itemCount: channel.articles.length });
-    const showing = channel.articles.slice(0, config.itemLimit);
-    const key = options.renderedFeeds && `${settings}\n${channel.dir}\n${showing.map((a) => a.id).join('\n')}`;
-    const earlier = key === undefined ? undefined : options.renderedFeeds?.get(key);
-    if (earlier) {
-      channelOutputs.push(earlier);
+    if (options.unchanged?.has(channel.dir)) {
+      kept.push(...feedKeys(channel.dir));
+      channelOutputs.push([]);
       continue;
     }
-    const shown = showing.map(itemFor);
+    const shown = channel.articles.slice(0, config.itemLimit).map(itemFor);
     const document: FeedDocument = {
       id: feedId(config.idPrefix, channel.dir),
       title,
@@ -165,13 +196,11 @@ export function renderSite(
       ...(config.iconUrl ? { iconUrl: config.iconUrl } : {}),
       ...(config.copyright ? { copyright: config.copyright } : {}),
     };
-    const rendered = [
+    channelOutputs.push([
       { key: `${channel.dir}${FILE_NAMES.rss}`, body: renderRss(document), contentType: CONTENT_TYPES.rss },
       { key: `${channel.dir}${FILE_NAMES.atom}`, body: renderAtom(document), contentType: CONTENT_TYPES.atom },
       { key: `${channel.dir}${FILE_NAMES.json}`, body: renderJsonFeed(document), contentType: CONTENT_TYPES.json },
-    ];
-    if (key !== undefined) options.renderedFeeds?.set(key, rendered);
-    channelOutputs.push(rendered);
+    ]);
   }
 
   const opmlUrl = new URL(OPML_KEY, config.baseUrl).href;
@@ -209,7 +238,7 @@ export function renderSite(
       contentType: CONTENT_TYPES.html,
     },
   ];
-  return { outputs, feeds };
+  return { outputs, feeds, kept };
 }
 
 /** `topics/ai-in-healthcare/` → `ai-in-healthcare`. */

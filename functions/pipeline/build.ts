@@ -6,13 +6,14 @@ import type { IssueSummary } from '../core/digest/issue.ts';
 import { StorageError } from '../core/errors.ts';
 import { type Selection, type Skipped, selectArticles } from '../core/select.ts';
 import type { ShrinkRefusal } from '../core/shrink.ts';
-import { FILE_NAMES, planSite, renderSite, type SitePlan } from '../core/site.ts';
+import { FILE_NAMES, feedInputs, planSite, renderSite, type SitePlan } from '../core/site.ts';
 import { type BuildSummary, emptySkipped } from '../core/summary.ts';
 import type { Storage } from '../storage/port.ts';
 import { readDigestState } from './digest-state.ts';
+import { feedRecords, hashInputs, unchangedFeeds } from './feed-records.ts';
 import { type LoadedArticles, type LoadProgress, loadArticles, type Rejection, type Warning } from './load.ts';
 import { keepRendered, type ManifestLoad, readManifest, writeManifest } from './manifest.ts';
-import { publishOutputs } from './publish.ts';
+import { listOutputs, publishOutputs } from './publish.ts';
 import { type PingOptions, type PingResult, pingHub } from './websub.ts';
 
 export interface BuildRequest {
@@ -63,7 +64,11 @@ export interface BuildReport {
   /** Valid articles that were not published, and why: unpublished, below quality, scheduled, duplicate. */
   skipped: Skipped[];
   warnings: Warning[];
-  incremental: { fetched: number; fullRebuildBecause?: string };
+  /**
+   * Articles fetched and parsed, and feeds rendered (`feedsRendered` of `feeds`), this run: the rest came from the
+   * manifest, or were left as the destination holds them.
+   */
+  incremental: { fetched: number; feedsRendered: number; fullRebuildBecause?: string };
   /** Set when the shrink guard stopped the build: nothing was written or deleted. */
   refused?: ShrinkRefusal;
   /** One result per changed feed the hub was told about. */
@@ -95,20 +100,21 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
   progress?.({ step: 'rendering' });
   const { selection, plan, shown, lost } = await selectShown(loaded, config, request.now);
   const digestIssues = config.digest && request.digestState ? await readIssues(request.digestState) : [];
-  const { outputs, feeds } = renderSite(plan, shown, config, {
-    now: request.now,
-    digestIssues,
-    renderedFeeds: loaded.renderedFeeds,
-  });
+  const existing = await listOutputs(request.destination);
+  const inputs = hashInputs(feedInputs(plan, config, request.now, (id) => loaded.details.versionOf(id)));
+  const unchanged = await unchangedFeeds(request.destination, existing, loaded.manifest.feeds, inputs);
+  const { outputs, feeds, kept } = renderSite(plan, shown, config, { now: request.now, digestIssues, unchanged });
   progress?.({ step: 'writing' });
   const published = await publishOutputs(request.destination, outputs, {
+    existing,
+    kept,
     published: selection.selected.length,
     ...(request.allowShrink ? { allowShrink: true } : {}),
     ...(request.cacheControl ? { cacheControl: request.cacheControl } : {}),
   });
   // Last: only a run whose outputs are all written may tell the next run what it can skip.
   // Encoded and written only when some entry changed: an unchanged run does not even serialize it.
-  const next = keepRendered(loaded.manifest, shown);
+  const next = keepRendered(loaded.manifest, shown, feedRecords(inputs, outputs, kept, loaded.manifest.feeds));
   const stored = state !== undefined && !published.refused && (next.changed || !loaded.asPrevious);
   if (stored) await writeManifest(state, next.manifest);
   const pings =
@@ -139,7 +145,11 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
     rejected,
     skipped: selection.skipped,
     warnings: loaded.warnings,
-    incremental: { fetched: loaded.fetched, ...(fullRebuildBecause ? { fullRebuildBecause } : {}) },
+    incremental: {
+      fetched: loaded.fetched,
+      feedsRendered: feeds.length - unchanged.size,
+      ...(fullRebuildBecause ? { fullRebuildBecause } : {}),
+    },
     ...(published.refused ? { refused: published.refused } : {}),
     pings,
     // As the state now holds it: a later build of this run from the same articles rewrites no unchanged manifest.

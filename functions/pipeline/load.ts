@@ -12,7 +12,6 @@ import {
   parseArticleFile,
   type RenderedArticle,
 } from '../core/article.ts';
-import type { Output } from '../core/site.ts';
 import { isUnlisted, type Storage, type StoredObject } from '../storage/port.ts';
 import { type CachedResult, isRendered, type Manifest, type ManifestEntry } from './manifest.ts';
 
@@ -41,8 +40,6 @@ export interface LoadedArticles {
   /** `manifest` is what the state holds: the previous one, with nothing fetched or gone, or the one a build wrote. */
   asPrevious: boolean;
   details: ArticleDetails;
-  /** The feeds rendered from these articles so far (renderSite's `renderedFeeds`): a later build of the run reuses them. */
-  renderedFeeds: Map<string, Output[]>;
 }
 
 /** How far loading has come, for a person watching a long run; `reading` counts only the articles fetched. */
@@ -85,13 +82,13 @@ async function fetchAndParse(source: Storage, key: string): Promise<Parsed | Rej
  */
 export class ArticleDetails {
   readonly #source: Storage;
-  readonly #keys: ReadonlyMap<string, string>;
+  readonly #keys: ReadonlyMap<string, Omit<StoredObject, 'size'>>;
   readonly #rendered: Map<string, RenderedArticle>;
   readonly #fresh: ReadonlyMap<string, Article>;
 
   constructor(
     source: Storage,
-    keys: ReadonlyMap<string, string>,
+    keys: ReadonlyMap<string, Omit<StoredObject, 'size'>>,
     rendered: Map<string, RenderedArticle>,
     fresh: ReadonlyMap<string, Article>,
   ) {
@@ -124,7 +121,7 @@ export class ArticleDetails {
     await pMap(
       reread,
       async (id) => {
-        const key = this.#keys.get(id);
+        const key = this.#keys.get(id)?.key;
         if (key === undefined) throw new Error(`no article with id ${id} was loaded`);
         const result = await fetchAndParse(this.#source, key);
         if ('ok' in result && result.ok) {
@@ -141,6 +138,11 @@ export class ArticleDetails {
       { concurrency: 16 },
     );
     return { found, lost };
+  }
+
+  /** The version of the file the article with this id was loaded from (its ETag, or size and date). */
+  versionOf(id: string): string | undefined {
+    return this.#keys.get(id)?.version;
   }
 
   #keep(article: RenderedArticle): RenderedArticle {
@@ -214,7 +216,12 @@ export async function loadArticles(
   listed.sort((a, b) => (a.key < b.key ? -1 : 1));
   unlisted.sort((a, b) => (a.file < b.file ? -1 : 1));
 
-  const manifest: Manifest = { source: source.displayName(''), entries: new Map() };
+  // The feed records are kept as they were: each is checked against the destination before it spares a rendering.
+  const manifest: Manifest = {
+    source: source.displayName(''),
+    entries: new Map(),
+    feeds: new Map(options.previous?.feeds),
+  };
   const oversized = (size: number | undefined) => size !== undefined && size > LIMITS.fileBytes;
   const known = (key: string, version: string) => {
     const entry = options.previous?.entries.get(key);
@@ -251,7 +258,7 @@ export async function loadArticles(
       const entry = known(key, version) ?? parsedSoFar.get(key);
       if (entry) entries.set(key, entry);
     }
-    return { source: manifest.source, entries };
+    return { source: manifest.source, entries, feeds: manifest.feeds };
   };
   const maybeCheckpoint = checkpointer(options.checkpoint, soFar);
   // p-map starts each task when a slot is free: 100,000 listed files never mean 100,000 waiting promises at once.
@@ -276,7 +283,7 @@ export async function loadArticles(
     { concurrency: options.concurrency ?? 16 },
   );
 
-  const keys = new Map<string, string>();
+  const keys = new Map<string, Omit<StoredObject, 'size'>>();
   const rendered = new Map<string, RenderedArticle>();
   const loaded: LoadedArticles = {
     read: listed.length + unlisted.length,
@@ -287,7 +294,6 @@ export async function loadArticles(
     manifest,
     asPrevious: false,
     details: new ArticleDetails(source, keys, rendered, fresh),
-    renderedFeeds: new Map(),
   };
   for (const { key, version, result } of results) {
     const file = source.displayName(key);
@@ -299,7 +305,7 @@ export async function loadArticles(
     if (result.ok) {
       const article = result.article;
       loaded.articles.push(article);
-      keys.set(article.id, key);
+      keys.set(article.id, { key, version });
       if (isRendered(article)) rendered.set(article.id, article);
       loaded.warnings.push(...result.warnings.map((problem) => ({ file, problem })));
     } else {

@@ -17,6 +17,10 @@ export type PublishResult =
   | { refused: ShrinkRefusal; counts: PublishCounts; writtenKeys: [] };
 
 export interface PublishOptions {
+  /** What the destination holds (listOutputs), listed before anything was rendered. */
+  existing: ReadonlySet<string>;
+  /** Feed files left unrendered because the destination holds them as they would be: counted unchanged, never stale. */
+  kept?: readonly string[];
   cacheControl?: string;
   concurrency?: number;
   /** How many articles the outputs publish, for the shrink guard. */
@@ -38,22 +42,30 @@ async function siteFeedItems(destination: Storage, existing: ReadonlySet<string>
   }
 }
 
+/**
+ * The keys the destination holds: one listing per build, before anything is rendered. It finds feeds that went away,
+ * and lets the S3 adapter compare ETags (for writes and for feeds left unrendered) instead of asking about each one.
+ */
+export async function listOutputs(destination: Storage): Promise<Set<string>> {
+  const existing = new Set<string>();
+  for await (const entry of destination.list()) if (!isUnlisted(entry)) existing.add(entry.key);
+  return existing;
+}
+
 export async function publishOutputs(
   destination: Storage,
   outputs: readonly Output[],
   options: PublishOptions,
 ): Promise<PublishResult> {
-  const counts: PublishCounts = { written: 0, unchanged: 0, deleted: 0 };
+  const kept = options.kept ?? [];
+  const counts: PublishCounts = { written: 0, unchanged: kept.length, deleted: 0 };
   const limit = pLimit(options.concurrency ?? 16);
-  // One listing up front: it finds feeds that went away and whatever is in the way, and lets the S3 adapter compare
-  // ETags instead of asking about every output.
-  const produced = new Set(outputs.map((o) => o.key));
-  const existing = new Set<string>();
-  for await (const entry of destination.list()) if (!isUnlisted(entry)) existing.add(entry.key);
+  const { existing } = options;
+  const produced = new Set([...outputs.map((o) => o.key), ...kept]);
   const stale = [...existing].filter((key) => isChannelFeedKey(key) && !produced.has(key)).sort();
 
   // Checked before anything is written, so a refused or impossible build leaves the site exactly as it was.
-  const blocked = (await destination.obstacles?.([...produced])) ?? [];
+  const blocked = (await destination.obstacles?.(outputs.map((o) => o.key))) ?? [];
   if (blocked.length > 0) {
     const lines = blocked.map((line) => `  ${line}`).join('\n');
     throw new StorageError(`Cannot publish to ${destination.displayName('')}:\n${lines}`, 'Unwritable');

@@ -39,6 +39,11 @@ export class MemoryStorage implements Storage {
     this.objects.delete(key);
   }
 
+  async holds(key: string, md5: string): Promise<boolean> {
+    const object = this.objects.get(key);
+    return object !== undefined && createHash('md5').update(object.body).digest('hex') === md5;
+  }
+
   /** Test convenience: a text object. */
   put(key: string, text: string): void {
     this.objects.set(key, { body: new TextEncoder().encode(text), options: { contentType: 'text/markdown' } });

@@ -47,6 +47,13 @@ export interface Storage {
   /** Removing a missing key is not an error. */
   delete(key: string): Promise<void>;
   /**
+   * Whether the object at `key` holds exactly the bytes whose MD5 is `md5` (hex); false when it is missing or
+   * unreadable. S3 answers from the ETags of its last listing, without a request. A build asks it of the feeds it
+   * recorded, to leave a feed it would render to the same bytes unrendered; an adapter without it has every feed
+   * rendered and compared as it is written.
+   */
+  holds?(key: string, md5: string): Promise<boolean>;
+  /**
    * Where a file and a folder can collide (a file system, unlike S3): each of `keys` that cannot be written because
    * something stands in its way, as `path: what to do`. Asked before a build writes anything.
    */

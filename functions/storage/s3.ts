@@ -123,6 +123,11 @@ export class S3Storage implements Storage {
     }
   }
 
+  /** From the listing's ETags (a single-part upload's ETag is its MD5): no request after a listing. */
+  async holds(key: string, md5: string): Promise<boolean> {
+    return (await this.currentEtag(key)) === md5;
+  }
+
   async delete(key: string): Promise<void> {
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.objectKey(key) }));

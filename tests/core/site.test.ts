@@ -3,7 +3,15 @@ import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { itemId } from '../../functions/core/feeds/items.ts';
 import { renderArticle } from '../../functions/core/markdown.ts';
-import { CONTENT_TYPES, isChannelFeedKey, type Output, planSite, renderSite } from '../../functions/core/site.ts';
+import {
+  CONTENT_TYPES,
+  feedInputs,
+  feedKeys,
+  isChannelFeedKey,
+  type Output,
+  planSite,
+  renderSite,
+} from '../../functions/core/site.ts';
 import { makeArticle } from '../support/article.ts';
 import { testConfig } from '../support/site-config.ts';
 import { canonicalXml, strictXmlErrors, validateAtom, validateJsonFeed } from '../support/validators.ts';
@@ -437,48 +445,114 @@ describe('ids are ASCII IRIs that never change', () => {
   });
 });
 
-describe('feeds rendered earlier in the same run (renderedFeeds)', () => {
-  const articles = [makeArticle('a', { topics: ['Energy'] }), makeArticle('b', { topics: ['Space'] })];
-  const shown = new Map(articles.map((article) => [article.id, renderArticle(article)]));
-  const bodies = (outputs: Output[]) => new Map(outputs.map((o) => [o.key, o.body]));
+describe('what a feed is made from (feedInputs), for leaving unchanged feeds unrendered', () => {
+  type Article = ReturnType<typeof makeArticle>;
+  interface Scenario {
+    articles: Article[];
+    /** The version of each article's file; an edit of the file is a new version. */
+    versions: Record<string, string>;
+    overrides?: Record<string, unknown>;
+    now?: Date;
+  }
+  const a = makeArticle('a', { topics: ['Energy'], category: 'news' });
+  const b = makeArticle('b', { topics: ['Space'], publishedAt: new Date('2026-11-21T09:00:00Z') });
+  const base: Scenario = { articles: [a, b], versions: { a: 'a1', b: 'b1' } };
+  const later = new Date(NOW.getTime() + 7 * 86_400_000);
+  const futureEdit = makeArticle('a', { topics: ['Energy'], category: 'news', updatedAt: later });
+  const scenarios: Record<string, Scenario> = {
+    base,
+    'a week later': { ...base, now: later },
+    'another site title': { ...base, overrides: { title: 'Another Wire' } },
+    'b edited': {
+      articles: [a, makeArticle('b', { topics: ['Space'], title: 'New title', publishedAt: b.publishedAt })],
+      versions: { a: 'a1', b: 'b2' },
+    },
+    'b spelled its topic another way': {
+      articles: [a, makeArticle('b', { topics: ['SPACE'], publishedAt: b.publishedAt })],
+      versions: { a: 'a1', b: 'b3' },
+    },
+    'an edit of a dated later': { articles: [futureEdit, b], versions: { a: 'a2', b: 'b1' } },
+    'an edit of a dated later, once it is due': {
+      articles: [futureEdit, b],
+      versions: { a: 'a2', b: 'b1' },
+      now: later,
+    },
+    'nothing published': { articles: [], versions: {} },
+    'nothing published, a week later': { articles: [], versions: {}, now: later },
+  };
+  const made = Object.fromEntries(
+    Object.entries(scenarios).map(([name, { articles, versions, overrides, now = NOW }]) => {
+      const config = testConfig(overrides);
+      const plan = planSite(articles, config);
+      const shown = new Map(articles.map((article) => [article.id, renderArticle(article)]));
+      const bodies = new Map(renderSite(plan, shown, config, { now }).outputs.map((o) => [o.key, o.body]));
+      const inputs = feedInputs(plan, config, now, (id) => versions[id]);
+      return [name, { inputs, files: (dir: string) => feedKeys(dir).map((key) => bodies.get(key)) }];
+    }),
+  );
+  const inputsOf = (name: string) => made[name]!.inputs;
 
-  it('gives the same bytes as a render without them, and renders no feed twice', () => {
-    const config = testConfig();
-    const plan = planSite(articles, config);
-    const alone = renderSite(plan, shown, config, { now: NOW }).outputs;
-    const renderedFeeds = new Map<string, Output[]>();
-    const first = renderSite(plan, shown, config, { now: NOW, renderedFeeds }).outputs;
-    const cached = [...renderedFeeds.values()];
-    const second = renderSite(plan, shown, config, { now: NOW, renderedFeeds }).outputs;
-    expect(bodies(first)).toEqual(bodies(alone));
-    expect(bodies(second)).toEqual(bodies(alone));
-    // One entry per feed (the site, two topics, one category), and the second render made no new one.
-    expect(renderedFeeds.size).toBe(plan.channels.length);
-    expect([...renderedFeeds.values()]).toEqual(cached);
-    for (const output of second.filter((o) => isChannelFeedKey(o.key))) {
-      expect(cached.flat()).toContain(output);
+  it('gives equal inputs only where the three files are byte-identical', () => {
+    let equalPairs = 0;
+    for (const [one, x] of Object.entries(made)) {
+      for (const [other, y] of Object.entries(made)) {
+        for (const [dir, text] of x.inputs) {
+          if (y.inputs.get(dir) !== text) continue;
+          equalPairs += 1;
+          expect(y.files(dir), `${dir} in "${one}" and "${other}"`).toEqual(x.files(dir));
+          expect(x.files(dir).every((body) => body !== undefined)).toBe(true);
+        }
+      }
     }
+    expect(equalPairs).toBeGreaterThan(Object.keys(made).length * 4);
   });
 
-  it('renders a feed again when what it shows, the configuration or the time differ', () => {
+  it('stays equal when only the time moved on', () => {
+    expect(inputsOf('a week later')).toEqual(inputsOf('base'));
+    expect([...inputsOf('base').keys()]).toEqual(['', 'topics/energy/', 'topics/space/', 'categories/news/']);
+  });
+
+  it('changes for the feeds an edited article is in, and for no other', () => {
+    const changed = [...inputsOf('base')].filter(([dir, text]) => inputsOf('b edited').get(dir) !== text);
+    expect(changed.map(([dir]) => dir)).toEqual(['', 'topics/space/']);
+  });
+
+  it("changes with the settings, a topic's spelling, an edit coming due, and the time of a feed without items", () => {
+    for (const dir of inputsOf('base').keys()) {
+      expect(inputsOf('another site title').get(dir)).not.toBe(inputsOf('base').get(dir));
+    }
+    const topicFiles = made['b spelled its topic another way']!.files('topics/space/');
+    expect(topicFiles[0]).toContain('SPACE');
+    expect(inputsOf('b spelled its topic another way').get('topics/space/')).not.toBe(
+      inputsOf('b edited').get('topics/space/'),
+    );
+    expect(inputsOf('an edit of a dated later, once it is due').get('topics/energy/')).not.toBe(
+      inputsOf('an edit of a dated later').get('topics/energy/'),
+    );
+    expect(made['an edit of a dated later, once it is due']!.files('topics/energy/')[1]).toContain(
+      '<updated>2026-12-01',
+    );
+    expect(inputsOf('nothing published, a week later').get('')).not.toBe(inputsOf('nothing published').get(''));
+  });
+
+  it('names no inputs for a feed with an article of unknown version, so that feed is always rendered', () => {
     const config = testConfig();
-    const renderedFeeds = new Map<string, Output[]>();
-    renderSite(planSite(articles, config), shown, config, { now: NOW, renderedFeeds });
+    const inputs = feedInputs(planSite([a, b], config), config, NOW, (id) => (id === 'a' ? 'a1' : undefined));
+    expect([...inputs.keys()]).toEqual(['topics/energy/', 'categories/news/']);
+  });
 
-    const retitled = testConfig({ title: 'Another Wire' });
-    const afterTitle = bodies(
-      renderSite(planSite(articles, retitled), shown, retitled, { now: NOW, renderedFeeds }).outputs,
-    );
-    expect(afterTitle.get('feed.xml')).toContain('Another Wire');
-
-    const fewer = renderSite(planSite(articles.slice(0, 1), config), shown, config, { now: NOW, renderedFeeds });
-    expect(bodies(fewer.outputs).get('feed.json')).not.toContain('/b"');
-    expect(JSON.parse(bodies(fewer.outputs).get('feed.json') ?? '').items).toHaveLength(1);
-
-    const later = new Date(NOW.getTime() + 86_400_000);
-    const empty = renderSite(planSite([], config), shown, config, { now: later, renderedFeeds });
-    expect(bodies(empty.outputs).get('feed.json')).toEqual(
-      bodies(renderSite(planSite([], config), shown, config, { now: later }).outputs).get('feed.json'),
-    );
+  it('leaves the feeds of unchanged channels unrendered and names their files as kept', () => {
+    const config = testConfig();
+    const plan = planSite([a, b], config);
+    const shown = new Map([a, b].map((article) => [article.id, renderArticle(article)]));
+    const all = renderSite(plan, shown, config, { now: NOW });
+    const some = renderSite(plan, shown, config, { now: NOW, unchanged: new Set(['topics/energy/', '']) });
+    expect(some.kept).toEqual([...feedKeys(''), ...feedKeys('topics/energy/')]);
+    expect(all.kept).toEqual([]);
+    const rendered = new Set(some.outputs.map((o) => o.key));
+    for (const key of some.kept) expect(rendered.has(key)).toBe(false);
+    expect(some.outputs).toEqual(all.outputs.filter((o) => !some.kept.includes(o.key)));
+    // The lists that link to every feed are still whole.
+    expect(some.feeds).toEqual(all.feeds);
   });
 });

@@ -14,6 +14,9 @@ async function stored() {
   source.put('broken.md', 'no front matter');
   const state = new MemoryStorage();
   const loaded = await loadArticles(source);
+  // Records of feed files as a build leaves them, in an order other than the keys'.
+  loaded.manifest.feeds.set('topics/space/feed.xml', { inputs: 'c'.repeat(32), md5: 'd'.repeat(32) });
+  loaded.manifest.feeds.set('feed.xml', { inputs: 'a'.repeat(32), md5: 'b'.repeat(32) });
   await writeManifest(state, loaded.manifest);
   return { source, state, loaded };
 }
@@ -26,13 +29,18 @@ describe('the manifest', () => {
     expect(await encodeManifest(read.manifest)).toEqual(await encodeManifest(loaded.manifest));
     // The streamed JSON is exactly the JSON of the whole manifest.
     const whole = JSON.stringify({
-      format: 2,
+      format: 3,
       model: ARTICLE_MODEL_VERSION,
       source: loaded.manifest.source,
+      feeds: {
+        'feed.xml': { inputs: 'a'.repeat(32), md5: 'b'.repeat(32) },
+        'topics/space/feed.xml': { inputs: 'c'.repeat(32), md5: 'd'.repeat(32) },
+      },
       entries: Object.fromEntries([...loaded.manifest.entries].sort(([a], [b]) => (a < b ? -1 : 1))),
     });
     expect(gunzipSync(await encodeManifest(loaded.manifest)).toString('utf8')).toBe(whole);
     expect(read.manifest.entries).toEqual(loaded.manifest.entries);
+    expect(read.manifest.feeds).toEqual(loaded.manifest.feeds);
   });
 
   it('keeps rejections, so an unchanged bad file is reported without being fetched again', async () => {
@@ -69,6 +77,23 @@ describe('the manifest', () => {
     const old = gzipSync(JSON.stringify({ format: 1, model: 0, source: 'memory:', entries: {} }));
     state.objects.set(MANIFEST_KEY, { body: old, options: { contentType: 'application/json' } });
     expect((await readManifest(state, 'memory:')).manifest).toBeUndefined();
+  });
+
+  it.each([
+    ['of format 2, before feed records', { format: 2, feeds: undefined }],
+    ['with a feed record without its MD5', { feeds: { 'feed.xml': { inputs: 'a' } } }],
+    ['with its entries as a list', { entries: [] }],
+  ])('asks for a full rebuild when the manifest is %s', async (_case, change) => {
+    const { state } = await stored();
+    const json = JSON.parse(gunzipSync(state.objects.get(MANIFEST_KEY)?.body ?? new Uint8Array()).toString('utf8'));
+    state.objects.set(MANIFEST_KEY, {
+      body: gzipSync(JSON.stringify({ ...json, ...change })),
+      options: { contentType: 'application/json' },
+    });
+    expect(await readManifest(state, 'memory:')).toEqual({
+      manifest: undefined,
+      fullRebuildBecause: 'manifest has another format or article model',
+    });
   });
 });
 

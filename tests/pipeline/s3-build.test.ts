@@ -75,7 +75,11 @@ describe('building on S3', () => {
 
     const full = site.request();
     const first = await buildFeeds(full);
-    expect(first.incremental).toEqual({ fetched: 60, fullRebuildBecause: 'no manifest yet' });
+    expect(first.incremental).toEqual({
+      fetched: 60,
+      feedsRendered: first.summary.feeds,
+      fullRebuildBecause: 'no manifest yet',
+    });
     expect(full.counts.content).toEqual({ ListObjectsV2: 1, GetObject: 60 });
     expect(full.counts.state).toEqual({ GetObject: 1, HeadObject: 1, PutObject: 1 });
     expect(full.counts.site.PutObject).toBe(first.summary.outputs.written);
@@ -85,7 +89,11 @@ describe('building on S3', () => {
     for (const file of changed) await site.upload(file.key, file.text.replace(/^title: "/m, 'title: "Updated: '));
     const incremental = site.request();
     const second = await buildFeeds(incremental);
-    expect(second.incremental).toEqual({ fetched: 3 });
+    // Only the feeds that show a changed article are rendered, and each of them changed (the front page may too).
+    expect(second.incremental).toEqual({ fetched: 3, feedsRendered: expect.any(Number) });
+    expect(second.incremental.feedsRendered).toBeGreaterThan(1);
+    expect(second.incremental.feedsRendered).toBeLessThan(first.summary.feeds);
+    expect(second.summary.outputs.written - 3 * second.incremental.feedsRendered).toBeOneOf([0, 1]);
     expect(incremental.counts.content).toEqual({ ListObjectsV2: 1, GetObject: 3 });
     expect(incremental.counts.state).toEqual({ GetObject: 1, HeadObject: 1, PutObject: 1 });
     expect(incremental.counts.site).toEqual({ ListObjectsV2: 1, PutObject: second.summary.outputs.written });
@@ -101,6 +109,7 @@ describe('building on S3', () => {
     expect(unchanged.counts.site).toEqual({ ListObjectsV2: 1 });
     expect(unchanged.counts.state).toEqual({ GetObject: 1 });
     expect(third.summary.outputs).toEqual({ written: 0, unchanged: first.summary.outputs.written, deleted: 0 });
+    expect(third.incremental).toEqual({ fetched: 0, feedsRendered: 0 });
   });
 
   it('builds the same feeds from a folder and from S3', async () => {
@@ -255,6 +264,10 @@ describe('building on S3', () => {
       contentType: 'application/json',
     });
     const report = await buildFeeds(site.request());
-    expect(report.incremental).toEqual({ fetched: 5, fullRebuildBecause: 'manifest is corrupt' });
+    expect(report.incremental).toEqual({
+      fetched: 5,
+      feedsRendered: report.summary.feeds,
+      fullRebuildBecause: 'manifest is corrupt',
+    });
   });
 });

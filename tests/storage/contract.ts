@@ -1,4 +1,5 @@
 // The storage contract every adapter must pass: list, read, write-if-changed, delete, missing keys, many keys.
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { StorageError } from '../../functions/core/errors.ts';
 import { isUnlisted, type Storage } from '../../functions/storage/port.ts';
@@ -53,6 +54,25 @@ export function storageContract(name: string, make: () => Promise<Storage>, opti
       expect(await storage.write('a.txt', bytes('alphabet'), meta)).toBe('written');
       expect(text(await storage.read('a.txt'))).toBe('alphabet');
       expect(await versionOf(storage, 'a.txt')).not.toBe(before);
+    });
+
+    it('tells whether a key holds the bytes of a given MD5, after a listing too', async () => {
+      const storage = await make();
+      const md5 = (data: string) => createHash('md5').update(data).digest('hex');
+      await storage.write('a.txt', bytes('alpha'), meta);
+      await storage.write('deep/b.txt', bytes('beta ü 漢'), meta);
+      expect(await storage.holds?.('a.txt', md5('alpha'))).toBe(true);
+      await keysOf(storage);
+      expect(await storage.holds?.('a.txt', md5('alpha'))).toBe(true);
+      expect(await storage.holds?.('deep/b.txt', md5('beta ü 漢'))).toBe(true);
+      expect(await storage.holds?.('a.txt', md5('alpha!'))).toBe(false);
+      expect(await storage.holds?.('missing.txt', md5(''))).toBe(false);
+      expect(await storage.holds?.('deep', md5(''))).toBe(false);
+      await storage.write('a.txt', bytes('alphabet'), meta);
+      expect(await storage.holds?.('a.txt', md5('alpha'))).toBe(false);
+      expect(await storage.holds?.('a.txt', md5('alphabet'))).toBe(true);
+      await storage.delete('a.txt');
+      expect(await storage.holds?.('a.txt', md5('alphabet'))).toBe(false);
     });
 
     it('throws a NotFound StorageError for a missing key', async () => {

@@ -24,9 +24,15 @@ function group<T extends ArticleFacts>(
 ): Channel<T>[] {
   const bySlug = new Map<string, { spellings: Map<string, number>; articles: T[] }>();
   const empty = () => ({ spellings: new Map<string, number>(), articles: [] as T[] });
+  // Thousands of articles share a few dozen labels: each is slugged once.
+  const slugs = new Map<string, string>();
   for (const article of articles) {
     for (const label of labelsOf(article)) {
-      const slug = slugify(label);
+      let slug = slugs.get(label);
+      if (slug === undefined) {
+        slug = slugify(label);
+        slugs.set(label, slug);
+      }
       if (!slug) continue;
       const entry = bySlug.get(slug) ?? empty();
       entry.spellings.set(label, (entry.spellings.get(label) ?? 0) + 1);
