@@ -1,13 +1,13 @@
 // Facts for every article, the whole article only where an output shows it: the outputs never depend on which
 // articles were kept whole, a warm build reads and renders nothing again, and the manifest holds the whole article
 // only for the articles the feeds show.
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type BuildRequest, buildFeeds } from '../../functions/pipeline/build.ts';
 import { loadArticles } from '../../functions/pipeline/load.ts';
 import { MANIFEST_KEY } from '../../functions/pipeline/manifest.ts';
 import { MemoryStorage } from '../../functions/storage/memory.ts';
 import { generateArticles } from '../support/generate-articles.ts';
+import { storedEntries } from '../support/manifest-file.ts';
 import { testConfig } from '../support/site-config.ts';
 
 const now = new Date('2026-11-24T12:00:00Z');
@@ -60,10 +60,10 @@ function site(source: CountingSource, extra: Partial<BuildRequest> = {}) {
 const texts = (storage: MemoryStorage) =>
   new Map([...storage.objects].map(([key, { body }]) => [key, new TextDecoder().decode(body)]));
 
-function manifestEntries(state: MemoryStorage): Record<string, { result: { ok: boolean; article?: object } }> {
+function manifestEntries(state: MemoryStorage) {
   const body = state.objects.get(MANIFEST_KEY)?.body;
   if (!body) throw new Error('no manifest');
-  return JSON.parse(gunzipSync(body).toString('utf8')).entries;
+  return storedEntries(body);
 }
 
 describe('the whole article only where an output shows it', () => {

@@ -27,8 +27,12 @@ describe('the manifest', () => {
     const read = await readManifest(state, source.displayName(''));
     if (!read.manifest) throw new Error(read.fullRebuildBecause);
     expect(await encodeManifest(read.manifest)).toEqual(await encodeManifest(loaded.manifest));
-    // The streamed JSON is exactly the JSON of the whole manifest.
-    const whole = JSON.stringify({
+    // JSON Lines: the header with the feed records by key, then each entry by key.
+    const lines = gunzipSync(await encodeManifest(loaded.manifest))
+      .toString('utf8')
+      .split('\n');
+    expect(lines.at(-1)).toBe('');
+    expect(JSON.parse(lines[0]!)).toEqual({
       format: 3,
       model: ARTICLE_MODEL_VERSION,
       source: loaded.manifest.source,
@@ -36,9 +40,16 @@ describe('the manifest', () => {
         'feed.xml': { inputs: 'a'.repeat(32), md5: 'b'.repeat(32) },
         'topics/space/feed.xml': { inputs: 'c'.repeat(32), md5: 'd'.repeat(32) },
       },
-      entries: Object.fromEntries([...loaded.manifest.entries].sort(([a], [b]) => (a < b ? -1 : 1))),
     });
-    expect(gunzipSync(await encodeManifest(loaded.manifest)).toString('utf8')).toBe(whole);
+    expect(Object.keys(JSON.parse(lines[0]!).feeds)).toEqual(['feed.xml', 'topics/space/feed.xml']);
+    const keys = [...loaded.manifest.entries.keys()].sort();
+    expect(lines.slice(1, -1)).toEqual(
+      keys.map((key) => {
+        const { version, result } = loaded.manifest.entries.get(key)!;
+        return JSON.stringify([key, version, result]);
+      }),
+    );
+    expect(keys).toHaveLength(11);
     expect(read.manifest.entries).toEqual(loaded.manifest.entries);
     expect(read.manifest.feeds).toEqual(loaded.manifest.feeds);
   });
@@ -80,19 +91,45 @@ describe('the manifest', () => {
   });
 
   it.each([
-    ['of format 2, before feed records', { format: 2, feeds: undefined }],
-    ['with a feed record without its MD5', { feeds: { 'feed.xml': { inputs: 'a' } } }],
-    ['with its entries as a list', { entries: [] }],
+    [
+      'of format 2, one JSON document without feed records',
+      (lines: string[]) => [JSON.stringify({ ...JSON.parse(lines[0]!), format: 2, feeds: undefined, entries: {} })],
+    ],
+    [
+      'with a feed record without its MD5',
+      (lines: string[]) => [
+        JSON.stringify({ ...JSON.parse(lines[0]!), feeds: { 'feed.xml': { inputs: 'a' } } }),
+        ...lines.slice(1),
+      ],
+    ],
+    ['without its header', (lines: string[]) => lines.slice(1)],
+    ['empty', () => []],
   ])('asks for a full rebuild when the manifest is %s', async (_case, change) => {
     const { state } = await stored();
-    const json = JSON.parse(gunzipSync(state.objects.get(MANIFEST_KEY)?.body ?? new Uint8Array()).toString('utf8'));
+    const text = gunzipSync(state.objects.get(MANIFEST_KEY)?.body ?? new Uint8Array()).toString('utf8');
+    const changed = change(text.split('\n').slice(0, -1));
     state.objects.set(MANIFEST_KEY, {
-      body: gzipSync(JSON.stringify({ ...json, ...change })),
+      body: gzipSync(changed.map((line) => `${line}\n`).join('')),
       options: { contentType: 'application/json' },
     });
     expect(await readManifest(state, 'memory:')).toEqual({
       manifest: undefined,
       fullRebuildBecause: 'manifest has another format or article model',
+    });
+  });
+
+  it.each([
+    ['cut short inside a line', (_gz: Uint8Array, text: string) => gzipSync(text.slice(0, text.length - 20))],
+    ['cut short inside its gzip stream', (gz: Uint8Array) => gz.subarray(0, gz.length - 100)],
+    ['with a line that is not JSON', (_gz: Uint8Array, text: string) => gzipSync(text.replace(/\n\[/, '\n{['))],
+  ])('asks for a full rebuild when the manifest is %s', async (_case, damage) => {
+    const { state } = await stored();
+    const gz = state.objects.get(MANIFEST_KEY)?.body ?? new Uint8Array();
+    const body = damage(gz, gunzipSync(gz).toString('utf8'));
+    state.objects.set(MANIFEST_KEY, { body, options: { contentType: 'application/json' } });
+    expect(await readManifest(state, 'memory:')).toEqual({
+      manifest: undefined,
+      fullRebuildBecause: 'manifest is corrupt',
     });
   });
 });
@@ -116,11 +153,14 @@ describe('the manifest, damaged inside', () => {
     for (const file of corpus) source.put(file.key, file.text);
     const state = new MemoryStorage();
     await writeManifest(state, (await loadArticles(source)).manifest);
-    const json = JSON.parse(gunzipSync(state.objects.get(MANIFEST_KEY)?.body ?? new Uint8Array()).toString('utf8'));
-    const [key] = Object.keys(json.entries);
-    json.entries[key!] = damage(json.entries[key!]);
+    const lines = gunzipSync(state.objects.get(MANIFEST_KEY)?.body ?? new Uint8Array())
+      .toString('utf8')
+      .split('\n');
+    const [key, version, result] = JSON.parse(lines[1]!);
+    const damaged: Record<string, unknown> = damage({ version, result });
+    lines[1] = JSON.stringify([key, damaged.version, damaged.result]);
     state.objects.set(MANIFEST_KEY, {
-      body: gzipSync(JSON.stringify(json)),
+      body: gzipSync(lines.join('\n')),
       options: { contentType: 'application/json' },
     });
     const read = await readManifest(state, source.displayName(''));
