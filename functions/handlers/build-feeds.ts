@@ -105,6 +105,7 @@ export function createBuildHandler(env: Record<string, string | undefined>) {
       triggeredBy: 'Records' in trigger ? `sqs:${trigger.Records.length}` : 'time' in trigger ? 'schedule' : 'manual',
       rounds,
       fetched: report.incremental.fetched,
+      feedsRendered: report.incremental.feedsRendered,
       fullRebuildBecause: report.incremental.fullRebuildBecause,
       hubNotified: report.pings.filter((p) => p.ok).length,
       requests: { ...requests },

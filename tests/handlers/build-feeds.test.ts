@@ -69,6 +69,7 @@ describe('the feed-builder handler', () => {
       skipped: { invalid: 1 },
       triggeredBy: 'sqs:1',
       fetched: 2,
+      feedsRendered: run.feeds,
       fullRebuildBecause: 'no manifest yet',
       requests: { ListObjectsV2: 2, GetObject: 3 },
     });
