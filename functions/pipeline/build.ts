@@ -112,11 +112,14 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
     ...(request.allowShrink ? { allowShrink: true } : {}),
     ...(request.cacheControl ? { cacheControl: request.cacheControl } : {}),
   });
-  // Last: only a run whose outputs are all written may tell the next run what it can skip.
-  // Encoded and written only when some entry changed: an unchanged run does not even serialize it.
-  const next = keepRendered(loaded.manifest, shown, feedRecords(inputs, outputs, kept, loaded.manifest.feeds));
-  const stored = state !== undefined && !published.refused && (next.changed || !loaded.asPrevious);
-  if (stored) await writeManifest(state, next.manifest);
+  // Last: only a run whose outputs are all written may tell the next run what it can skip (without a state there is
+  // no next run to tell). Encoded and written only when something changed: an unchanged run does not even serialize it.
+  const next =
+    state && !published.refused
+      ? keepRendered(loaded.manifest, shown, feedRecords(inputs, outputs, kept, loaded.manifest.feeds))
+      : undefined;
+  const stored = state && next && (next.changed || !loaded.asPrevious) ? next.manifest : undefined;
+  if (state && stored) await writeManifest(state, stored);
   const pings =
     config.hubUrl && request.ping !== false
       ? await pingHub(config.hubUrl, changedFeedUrls(published.writtenKeys, config.baseUrl), request.ping)
@@ -153,7 +156,7 @@ export async function buildFeeds(request: BuildRequest): Promise<BuildReport> {
     ...(published.refused ? { refused: published.refused } : {}),
     pings,
     // As the state now holds it: a later build of this run from the same articles rewrites no unchanged manifest.
-    loaded: stored ? { ...loaded, manifest: next.manifest, asPrevious: true } : loaded,
+    loaded: stored ? { ...loaded, manifest: stored, asPrevious: true } : loaded,
   };
 }
 

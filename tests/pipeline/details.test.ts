@@ -8,6 +8,7 @@ import { MANIFEST_KEY } from '../../functions/pipeline/manifest.ts';
 import { MemoryStorage } from '../../functions/storage/memory.ts';
 import { generateArticles } from '../support/generate-articles.ts';
 import { storedEntries } from '../support/manifest-file.ts';
+import { memorySite } from '../support/memory-site.ts';
 import { testConfig } from '../support/site-config.ts';
 
 const now = new Date('2026-11-24T12:00:00Z');
@@ -41,20 +42,11 @@ const large = generateArticles({ count: 600, seed: 12 });
 
 const mayShow = (a: { published: boolean; quality: number }) => a.published && a.quality >= config.minQuality;
 
-function site(source: CountingSource, extra: Partial<BuildRequest> = {}) {
-  const destination = new MemoryStorage();
-  const state = new MemoryStorage();
-  const request = (more: Partial<BuildRequest> = {}): BuildRequest => ({
-    source,
-    destination,
-    state,
-    config,
-    now,
-    ping: false,
-    ...extra,
-    ...more,
-  });
-  return { destination, state, request };
+function site(
+  source: CountingSource,
+  extra: Partial<Omit<BuildRequest, 'destination' | 'state'>> & { state?: MemoryStorage } = {},
+) {
+  return memorySite({ source, config, now, ...extra });
 }
 
 const texts = (storage: MemoryStorage) =>

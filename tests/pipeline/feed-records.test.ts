@@ -4,12 +4,13 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type BuildRequest, buildFeeds } from '../../functions/pipeline/build.ts';
+import { buildFeeds } from '../../functions/pipeline/build.ts';
 import { MANIFEST_KEY } from '../../functions/pipeline/manifest.ts';
 import { FsStorage } from '../../functions/storage/fs.ts';
 import { MemoryStorage } from '../../functions/storage/memory.ts';
 import type { Storage } from '../../functions/storage/port.ts';
 import { generateArticles } from '../support/generate-articles.ts';
+import { memorySite } from '../support/memory-site.ts';
 import { testConfig } from '../support/site-config.ts';
 import { useTempDirs } from '../support/temp-dir.ts';
 
@@ -24,18 +25,8 @@ function newSource(): MemoryStorage {
   return source;
 }
 
-function site(source: MemoryStorage, destination: Storage = new MemoryStorage()) {
-  const state = new MemoryStorage();
-  const request = (more: Partial<BuildRequest> = {}): BuildRequest => ({
-    source,
-    destination,
-    state,
-    config,
-    now,
-    ping: false,
-    ...more,
-  });
-  return { destination, state, request };
+function site<D extends Storage = MemoryStorage>(source: MemoryStorage, destination?: D) {
+  return memorySite({ source, config, now, ...(destination ? { destination } : {}) });
 }
 
 async function contents(storage: Storage): Promise<Map<string, string>> {
