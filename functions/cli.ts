@@ -14,7 +14,7 @@ import { formatSummary } from './core/summary.ts';
 import { printable } from './core/text.ts';
 import { parseWebUrl } from './core/urls.ts';
 import { ENV } from './env.ts';
-import { allocateYoungFirst } from './heap.ts';
+import { allocateYoungFirst, keepHeapSmall } from './heap.ts';
 import type { BuildProgress, BuildReport } from './pipeline/build.ts';
 import { type DigestReport, prepareDigest } from './pipeline/digest.ts';
 import type { Lease } from './pipeline/lease.ts';
@@ -502,6 +502,7 @@ function isMainModule(): boolean {
 
 if (isMainModule()) {
   allocateYoungFirst();
+  keepHeapSmall();
   const status = await runCli(process.argv.slice(2), {
     stdout: (line) => console.log(line),
     stderr: (line) => console.error(line),

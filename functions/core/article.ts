@@ -363,18 +363,26 @@ function splitFrontMatter(normalized: string): { matter: string; body: string } 
   return { matter: afterOpening.slice(0, close), body: rest.startsWith('\n') ? rest.slice(1) : rest };
 }
 
+const isMapping = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /** Splits front matter from body. YAML timestamps stay text (core schema) so a missing time zone can be seen. */
 function readFrontMatter(source: string): { data: unknown; body: string } | FieldProblem {
-  const normalized = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  // Each step copies the text only when there is something to change (most files have no BOM and no CR).
+  const unmarked = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
+  const normalized = unmarked.includes('\r') ? unmarked.replace(/\r\n?/g, '\n') : unmarked;
   if (!/^---[ \t]*\n/.test(normalized)) {
     return { field: 'front matter', reason: 'missing: the file must start with a line of three dashes (---)' };
   }
   const { matter, body } = splitFrontMatter(normalized);
   // Only comments (or nothing) is an empty mapping, as gray-matter had it: the fields are then reported missing.
-  if (matter.replace(/^\s*#[^\n]+/gm, '').trim() === '') return { data: {}, body };
+  // Asked only when YAML finds no mapping there: a front matter that is a mapping cannot be only comments.
+  const onlyComments = () => matter.replace(/^\s*#[^\n]+/gm, '').trim() === '';
   try {
-    return { data: yaml.load(matter, { schema: yaml.CORE_SCHEMA }), body };
+    const data: unknown = yaml.load(matter, { schema: yaml.CORE_SCHEMA });
+    return isMapping(data) || !onlyComments() ? { data, body } : { data: {}, body };
   } catch (error) {
+    if (onlyComments()) return { data: {}, body };
     // Never js-yaml's message: it quotes the surrounding lines, which may hold `secured`.
     if (error instanceof yaml.YAMLException) {
       // Some errors (a second document in the front matter: `...` then more keys) carry no position.
@@ -424,7 +432,10 @@ function fieldsRepeatingSecured(data: Record<string, unknown>, body: string): st
   });
   if (secrets.size === 0) return [];
   const found: string[] = [];
-  const repeats = (text: string) => [...secrets].some((secret) => text.includes(secret));
+  const repeats = (text: string) => {
+    for (const secret of secrets) if (text.includes(secret)) return true;
+    return false;
+  };
   walkOnce(data, '', (leaf, path, inSecured) => {
     if (!inSecured && repeats(leaf)) found.push(path);
   });
@@ -457,12 +468,12 @@ export function parseArticle(input: { key: string; file: string; source: string 
   const { key, file } = input;
   const split = readFrontMatter(input.source);
   if ('field' in split) return { ok: false, file, problems: [split] };
-  if (typeof split.data !== 'object' || split.data === null || Array.isArray(split.data)) {
+  if (!isMapping(split.data)) {
     return { ok: false, file, problems: [{ field: 'front matter', reason: 'expected key: value pairs' }] };
   }
   // Before validation, whose messages quote values: a field that repeats `secured` (through a YAML alias, or pasted)
   // must be refused without its value ever being shown.
-  const repeats = fieldsRepeatingSecured(split.data as Record<string, unknown>, split.body);
+  const repeats = fieldsRepeatingSecured(split.data, split.body);
   if (repeats.length > 0) {
     const reason = 'repeats the private secured value (a YAML alias or a paste?); the article is not published';
     return { ok: false, file, problems: repeats.map((field) => ({ field, reason })) };

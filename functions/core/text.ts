@@ -32,7 +32,9 @@ export function withoutForbiddenChars(value: string): string {
 
 /** Single-line text: runs of whitespace (including line breaks) become one space. */
 export function cleanLine(value: string): string {
-  return cleanText(value).replace(/\s+/g, ' ');
+  const cleaned = cleanText(value);
+  // Most lines have single spaces only: nothing to replace, nothing copied.
+  return /[^\S ]| {2}/.test(cleaned) ? cleaned.replace(/\s+/g, ' ') : cleaned;
 }
 
 /**

@@ -83,6 +83,17 @@ describe('a valid article', () => {
     expect(article.title).toBe('Bell and tab title');
   });
 
+  it.each([
+    ['a tab', 'One\ttwo'],
+    ['two spaces', 'One  two'],
+    ['a line break', 'One\ntwo'],
+    ['a no-break space', 'One\u00A0two'],
+    ['an ideographic space', 'One\u3000two'],
+    ['a line separator', 'One\u2028two'],
+  ])('makes %s inside a title one plain space', (_, title) => {
+    expect(accepted(parseFields({ title })).article.title).toBe('One two');
+  });
+
   it('keeps one spelling of topics that differ only by case', () => {
     expect(accepted(parseFields({ topics: ['AI', 'ai', 'Robotics'] })).article.topics).toEqual(['AI', 'Robotics']);
   });
@@ -191,6 +202,15 @@ describe('rejections name the file, the field and the reason', () => {
     const lines = rejection(parse('---\n# just a comment\n---\nBody.'));
     expect(lines).toContain('content/story.md: title: is required: a title');
     expect(lines).toContain('content/story.md: webUrl: is required: an absolute http(s) URL');
+  });
+
+  it('reads what only looks like comments to YAML as the same empty front matter, valid YAML or not', () => {
+    // A no-break space is not YAML whitespace: to js-yaml these lines are a key, a broken list, or only comments.
+    for (const matter of ['\u00A0#title: x', '\u00A0#a: [', '  # indented\n\n# two', '']) {
+      const lines = rejection(parse(`---\n${matter}\n---\nBody.`));
+      expect(lines, JSON.stringify(matter)).toContain('content/story.md: title: is required: a title');
+      expect(lines.some((line) => line.includes('invalid YAML')), JSON.stringify(matter)).toBe(false);
+    }
   });
 
   it('rejects a file that is not UTF-8, naming the file', () => {
