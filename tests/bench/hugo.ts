@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -130,6 +131,23 @@ const PEAK_REPORTER = `import { writeFileSync } from 'node:fs';
 process.on('exit', () => writeFileSync(process.env.BENCH_PEAK_FILE, String(process.resourceUsage().maxRSS)));
 `;
 
+// The least any Node.js build of these files does: start, list the folder with sizes and dates, read every file and
+// parse its front matter with js-yaml (no validation, no Markdown, no output). Beside Hugo it shows how much of a third
+// of Hugo's time is gone before a build has done anything of its own.
+const LEAST = (yamlUrl: string) => `import { readdirSync, readFileSync, statSync } from 'node:fs';
+import yaml from ${JSON.stringify(yamlUrl)};
+const folder = process.argv[2];
+let published = 0;
+for (const name of readdirSync(folder)) {
+  const path = folder + '/' + name;
+  statSync(path);
+  const text = readFileSync(path, 'utf8');
+  const data = yaml.load(text.slice(4, text.indexOf('\\n---', 3)), { schema: yaml.CORE_SCHEMA });
+  if (data?.published === true) published += 1;
+}
+console.log(published);
+`;
+
 function runOnce(command: Command, time: string | undefined, scratch: string): Run {
   for (const folder of [command.out, command.state]) if (folder) rmSync(folder, { recursive: true, force: true });
   const report = join(scratch, 'peak.txt');
@@ -206,6 +224,14 @@ export async function benchHugo(count: number): Promise<string[]> {
     if (!existsSync(bundle)) throw new Error('build/newsfeeds.js is missing: run npm run build:cli first');
     commands.push(cli('node build/newsfeeds.js', [process.execPath, bundle], 'bundle'));
     commands.push({ label: 'npm run -s env (npm start-up alone, no build)', argv: ['npm', 'run', '-s', 'env'] });
+    const least = join(root, 'least.mjs');
+    await writeFile(least, LEAST(pathToFileURL(createRequire(import.meta.url).resolve('js-yaml')).href));
+    const leastCommand: Command = {
+      label: 'node: start, list, read, parse the YAML (the least a build does)',
+      argv: [process.execPath, least, content],
+      node: true,
+    };
+    commands.push(leastCommand);
 
     const time = gnuTime();
     if (!time) await writeFile(join(root, 'peak-reporter.mjs'), PEAK_REPORTER);
@@ -255,6 +281,10 @@ export async function benchHugo(count: number): Promise<string[]> {
           ? 'peak memory not measured'
           : `peak ${ours.mb.toFixed(0)} MB (target < ${TARGET_MB} MB): ${ours.mb < TARGET_MB ? 'met' : 'not met'}`;
       rows.push(`- ${command.label}: ${timeVerdict}; ${memoryVerdict}.`);
+    }
+    const leastRun = medians.get(leastCommand);
+    if (hugoRun && leastRun) {
+      rows.push(`- the least a build does: ${(leastRun.seconds / hugoRun.seconds).toFixed(2)} of Hugo's time.`);
     }
     rows.push(
       time
