@@ -29,7 +29,7 @@ const YOUNG_GENERATION_CAP = 8 * 1024 * 1024;
  *   set the maximum itself, `--max-semi-space-size` is read only as the process starts). Loading the CLI's bundle
  *   usually grows it there before the build begins; otherwise the first garbage collection seen after that sets it.
  * Measured in A/B runs of the bundled CLI (BENCHMARKS.md): a first build of 10,000 articles 170 → 141 MB, of 100,000
- * ~400 → 360 MB, in the same time. V8 versions newer than Node.js 20's may hold the growth factor at 2 or more: the
+ * ~400 → 355–375 MB, in the same time. V8 versions newer than Node.js 20's may hold the growth factor at 2 or more: the
  * young generation then grows as before, and `node --max-semi-space-size=4` caps it from the start.
  */
 export function keepHeapSmall(): void {
