@@ -30,10 +30,17 @@ const YOUNG_GENERATION_CAP = 8 * 1024 * 1024;
  *   usually grows it there before the build begins; otherwise the first garbage collection seen after that sets it.
  * Measured in A/B runs of the bundled CLI (BENCHMARKS.md): a first build of 10,000 articles 170 → 141 MB, of 100,000
  * ~400 → 355–375 MB, in the same time. V8 versions newer than Node.js 20's may hold the growth factor at 2 or more: the
- * young generation then grows as before, and `node --max-semi-space-size=4` caps it from the start.
+ * young generation then grows as before, and `node --max-semi-space-size=4` caps it from the start. A size or growth
+ * that the person running the CLI chose (on its command line or in NODE_OPTIONS) is left as they chose it.
  */
-export function keepHeapSmall(): void {
-  setFlagsFromString('--heap-growing-percent=100');
+export function keepHeapSmall(
+  chosen: readonly string[] = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)],
+): void {
+  // V8 takes a flag's words joined by dashes or by underscores.
+  const isChosen = (...names: string[]) =>
+    chosen.some((option) => names.some((name) => option.replaceAll('_', '-').startsWith(`--${name}`)));
+  if (!isChosen('heap-growing-percent')) setFlagsFromString('--heap-growing-percent=100');
+  if (isChosen('max-semi-space-size', 'min-semi-space-size', 'semi-space-growth-factor')) return;
   const youngAtCap = () => {
     const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
     if (!young || young.space_size < YOUNG_GENERATION_CAP) return false;

@@ -25,9 +25,13 @@ for (let round = 0; round < 200; round += 1) {
 console.log(JSON.stringify({ largest, kept: kept.length }));
 `;
 
-async function largestYoungGeneration(keep: boolean): Promise<number> {
-  const args = ['--import', 'tsx', '--input-type=module', '-e', SCRIPT, ...(keep ? ['keep'] : [])];
-  const { stdout } = await run(process.execPath, args);
+async function largestYoungGeneration(
+  keep: boolean,
+  chosen: { nodeArgs?: string[]; nodeOptions?: string } = {},
+): Promise<number> {
+  const args = [...(chosen.nodeArgs ?? []), '--import', 'tsx', '--input-type=module', '-e', SCRIPT];
+  const env = { ...process.env, ...(chosen.nodeOptions ? { NODE_OPTIONS: chosen.nodeOptions } : {}) };
+  const { stdout } = await run(process.execPath, [...args, ...(keep ? ['keep'] : [])], { env });
   const result = JSON.parse(stdout) as { largest: number; kept: number };
   expect(result.kept).toBe(1_000_000);
   return result.largest;
@@ -41,5 +45,14 @@ describe.skipIf(!process.versions.v8.startsWith('11.'))('keepHeapSmall', () => {
     const [as, kept] = await Promise.all([largestYoungGeneration(false), largestYoungGeneration(true)]);
     expect(as).toBeGreaterThan(16 * MIB);
     expect(kept).toBeLessThanOrEqual(9 * MIB);
+  });
+
+  it('leaves the young generation as the person running it sized it, on the command line or in NODE_OPTIONS', async () => {
+    const [argued, optioned] = await Promise.all([
+      largestYoungGeneration(true, { nodeArgs: ['--max-semi-space-size=16'] }),
+      largestYoungGeneration(true, { nodeOptions: '--max_semi_space_size=16' }),
+    ]);
+    expect(argued).toBeGreaterThan(16 * MIB);
+    expect(optioned).toBeGreaterThan(16 * MIB);
   });
 });
