@@ -3,8 +3,8 @@
 // for every feed file, what it was rendered from and the MD5 of its bytes.
 // With it a run lists the source and fetches only new or changed objects, renders no unchanged article again, and
 // renders no feed whose articles and settings are unchanged while the destination holds it. It is kept gzipped in a
-// private state location and written last, after every output: a run that dies early leaves the previous manifest, so the next run
-// re-reads whatever changed since and repairs every output.
+// private state location and written last, after every output: a run that dies early leaves the previous manifest,
+// so the next run re-reads whatever changed since and repairs every output.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGunzip, createGzip } from 'node:zlib';
